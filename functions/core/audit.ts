@@ -1,0 +1,98 @@
+// The invariant of DESIGN.md, checkable at any time, for one user or all:
+// - credits = −Σ credits_deducted over the user's ledger rows, credits ≥ 0, and the newest row's
+//   remaining_credits equals credits;
+// - each session's credits_consumed = Σ credits_deducted of its rows;
+// - no active session more than 10 s past its endsAt (tick and timer both failed);
+// - at most one active session per user;
+// - each ended session was charged exactly what the billing rule gives for its end.
+import { ms, query } from '../adapters/pg';
+
+export interface Discrepancy {
+  readonly kind:
+    | 'balance_mismatch'
+    | 'negative_balance'
+    | 'newest_row_mismatch'
+    | 'session_consumed_mismatch'
+    | 'overdue_session'
+    | 'two_active_sessions'
+    | 'exhausted_end_mismatch'
+    | 'stopped_charge_mismatch';
+  readonly userId: string;
+  readonly sessionId?: string;
+  readonly detail: string;
+}
+
+export const overdueGraceMs = 10_000;
+
+export async function auditLedger(periodMs: number, userId?: string): Promise<Discrepancy[]> {
+  const filter = userId === undefined ? '' : 'AND u.id = $2::uuid';
+  const params: unknown[] = userId === undefined ? [periodMs] : [periodMs, userId];
+  const out: Discrepancy[] = [];
+
+  const users = await query<{ id: string; credits: number; ledger_sum: number; newest_remaining: number | null }>(
+    `SELECT u.id::text, u.credits,
+            COALESCE((SELECT -sum(l.credits_deducted) FROM credit_logs l WHERE l.user_id = u.id), 0)::int AS ledger_sum,
+            (SELECT l.remaining_credits FROM credit_logs l WHERE l.user_id = u.id ORDER BY l.id DESC LIMIT 1) AS newest_remaining
+     FROM users u WHERE $1::int > 0 ${filter}`,
+    params,
+  );
+  for (const u of users.rows) {
+    if (u.credits < 0) out.push({ kind: 'negative_balance', userId: u.id, detail: `credits ${u.credits}` });
+    if (u.credits !== u.ledger_sum) {
+      out.push({ kind: 'balance_mismatch', userId: u.id, detail: `credits ${u.credits} but the ledger sums to ${u.ledger_sum}` });
+    }
+    if (u.newest_remaining !== null && u.newest_remaining !== u.credits) {
+      out.push({ kind: 'newest_row_mismatch', userId: u.id, detail: `credits ${u.credits} but the newest ledger row says ${u.newest_remaining}` });
+    }
+  }
+
+  const sessions = await query<{
+    id: string;
+    user_id: string;
+    consumed: number;
+    ledger_sum: number;
+    is_active: boolean;
+    end_reason: string | null;
+    start_ms: number;
+    end_ms: number | null;
+    credits: number;
+    now_ms: number;
+  }>(
+    `SELECT s.id::text, s.user_id::text, s.credits_consumed AS consumed,
+            COALESCE((SELECT sum(l.credits_deducted) FROM credit_logs l WHERE l.session_id = s.id), 0)::int AS ledger_sum,
+            s.is_active, s.end_reason, ${ms('s.start_time')} AS start_ms, ${ms('s.end_time')} AS end_ms,
+            u.credits, ${ms('clock_timestamp()')} AS now_ms
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE $1::int > 0 ${filter}`,
+    params,
+  );
+  const activeByUser = new Map<string, number>();
+  for (const s of sessions.rows) {
+    if (s.consumed !== s.ledger_sum) {
+      out.push({ kind: 'session_consumed_mismatch', userId: s.user_id, sessionId: s.id, detail: `credits_consumed ${s.consumed} but its ledger rows sum to ${s.ledger_sum}` });
+    }
+    if (s.is_active) {
+      activeByUser.set(s.user_id, (activeByUser.get(s.user_id) ?? 0) + 1);
+      const endsAtMs = s.start_ms + (s.consumed + s.credits) * periodMs;
+      if (s.now_ms - endsAtMs > overdueGraceMs) {
+        out.push({ kind: 'overdue_session', userId: s.user_id, sessionId: s.id, detail: `active ${Math.round((s.now_ms - endsAtMs) / 1000)} s past its end` });
+      }
+    } else if (s.end_ms !== null) {
+      const periodsDue = 1 + Math.floor((s.end_ms - s.start_ms) / periodMs);
+      if (s.end_reason === 'exhausted' && s.end_ms !== s.start_ms + s.consumed * periodMs) {
+        out.push({ kind: 'exhausted_end_mismatch', userId: s.user_id, sessionId: s.id, detail: `ended at ${s.end_ms - s.start_ms} ms after start, ${s.consumed} credits buy ${s.consumed * periodMs} ms` });
+      }
+      if (s.end_reason === 'stopped' && s.consumed !== periodsDue) {
+        out.push({ kind: 'stopped_charge_mismatch', userId: s.user_id, sessionId: s.id, detail: `stopped after ${s.end_ms - s.start_ms} ms: ${periodsDue} credits due, ${s.consumed} charged` });
+      }
+    }
+  }
+  for (const [uid, n] of activeByUser) {
+    if (n > 1) out.push({ kind: 'two_active_sessions', userId: uid, detail: `${n} active sessions` });
+  }
+  return out;
+}
+
+export function formatDiscrepancies(list: readonly Discrepancy[]): string {
+  if (list.length === 0) return 'No discrepancies: every balance matches its ledger.';
+  return list.map((d) => `${d.kind}: user ${d.userId}${d.sessionId === undefined ? '' : ` session ${d.sessionId}`}: ${d.detail}`).join('\n');
+}

@@ -1,0 +1,99 @@
+// WebSocket connections (in Redis, with expiry) and pushes to all of a user's connections
+// through the API Gateway management API. A `410 Gone` removes the stale connection.
+import { postToConnection } from '../adapters/apigw';
+import { withRedis } from '../adapters/redis';
+import type { ServerMessage } from '../wire';
+
+// API Gateway closes a WebSocket after 2 hours at most; keep the records a little longer.
+const connectionTtlS = 2 * 60 * 60 + 600;
+const connKey = (connectionId: string): string => `ws:conn:${connectionId}`;
+const userKey = (userId: string): string => `ws:user:${userId}`;
+const pushConcurrency = 256;
+
+export async function recordConnection(connectionId: string, userId: string): Promise<void> {
+  await withRedis(async (r) => {
+    const p = r.pipeline();
+    p.set(connKey(connectionId), userId, { ex: connectionTtlS });
+    p.sadd(userKey(userId), connectionId);
+    p.expire(userKey(userId), connectionTtlS);
+    await p.exec();
+  });
+}
+
+export async function connectionUser(connectionId: string): Promise<string | null> {
+  return withRedis(async (r) => {
+    const v = await r.get<string>(connKey(connectionId));
+    return v === null ? null : String(v);
+  });
+}
+
+export async function removeConnection(connectionId: string, userId?: string): Promise<void> {
+  await withRedis(async (r) => {
+    const owner = userId ?? (await r.get<string>(connKey(connectionId)));
+    const p = r.pipeline();
+    p.del(connKey(connectionId));
+    if (owner !== null && owner !== undefined) p.srem(userKey(String(owner)), connectionId);
+    await p.exec();
+  });
+}
+
+export async function userConnections(userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>();
+  if (userIds.length === 0) return result;
+  const members = await withRedis(async (r) => {
+    const p = r.pipeline();
+    for (const id of userIds) p.smembers(userKey(id));
+    return (await p.exec()) as string[][];
+  });
+  userIds.forEach((id, i) => result.set(id, (members[i] ?? []).map(String)));
+  return result;
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+export interface PushStats {
+  sent: number;
+  gone: number;
+  failed: number;
+}
+
+/** Sends one message to one connection; a gone connection is forgotten. */
+export async function sendToConnection(connectionId: string, message: ServerMessage, userId?: string): Promise<'sent' | 'gone' | 'failed'> {
+  try {
+    const outcome = await postToConnection(connectionId, JSON.stringify(message));
+    if (outcome === 'gone') await removeConnection(connectionId, userId).catch(() => undefined);
+    return outcome;
+  } catch {
+    return 'failed';
+  }
+}
+
+/** Sends each message to every connection of its user (and only that user's). Never throws. */
+export async function pushToUsers(messages: ReadonlyArray<{ userId: string; message: ServerMessage }>): Promise<PushStats> {
+  const stats: PushStats = { sent: 0, gone: 0, failed: 0 };
+  if (messages.length === 0) return stats;
+  let connections: Map<string, string[]>;
+  try {
+    connections = await userConnections([...new Set(messages.map((m) => m.userId))]);
+  } catch {
+    stats.failed = messages.length;
+    return stats;
+  }
+  const deliveries: Array<{ connectionId: string; userId: string; message: ServerMessage }> = [];
+  for (const m of messages) {
+    for (const connectionId of connections.get(m.userId) ?? []) deliveries.push({ connectionId, userId: m.userId, message: m.message });
+  }
+  await mapLimit(deliveries, pushConcurrency, async (d) => {
+    stats[await sendToConnection(d.connectionId, d.message, d.userId)] += 1;
+  });
+  return stats;
+}

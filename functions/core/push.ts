@@ -3,6 +3,7 @@
 import { postToConnection } from '../adapters/apigw';
 import { withRedis } from '../adapters/redis';
 import type { ServerMessage } from '../wire';
+import { log } from './log';
 
 // API Gateway closes a WebSocket after 2 hours at most; keep the records a little longer.
 const connectionTtlS = 2 * 60 * 60 + 600;
@@ -72,7 +73,8 @@ export async function sendToConnection(connectionId: string, message: ServerMess
     const outcome = await postToConnection(connectionId, JSON.stringify(message));
     if (outcome === 'gone') await removeConnection(connectionId, userId).catch(() => undefined);
     return outcome;
-  } catch {
+  } catch (err) {
+    log.warn('push failed', { connectionId, err });
     return 'failed';
   }
 }
@@ -84,16 +86,20 @@ export async function pushToUsers(messages: ReadonlyArray<{ userId: string; mess
   let connections: Map<string, string[]>;
   try {
     connections = await userConnections([...new Set(messages.map((m) => m.userId))]);
-  } catch {
+  } catch (err) {
+    log.warn('push lookup failed', { err });
     stats.failed = messages.length;
     return stats;
   }
+  log.debug('push', { users: messages.length, connections: [...connections.values()].flat().length });
   const deliveries: Array<{ connectionId: string; userId: string; message: ServerMessage }> = [];
   for (const m of messages) {
     for (const connectionId of connections.get(m.userId) ?? []) deliveries.push({ connectionId, userId: m.userId, message: m.message });
   }
   await mapLimit(deliveries, pushConcurrency, async (d) => {
-    stats[await sendToConnection(d.connectionId, d.message, d.userId)] += 1;
+    const outcome = await sendToConnection(d.connectionId, d.message, d.userId);
+    log.debug('push sent', { connectionId: d.connectionId, outcome });
+    stats[outcome] += 1;
   });
   return stats;
 }

@@ -25,9 +25,9 @@ export function messageFor(r: store.SettleResult, periodMs: number): ServerMessa
   const session = toWireSession(r.session, r.user.credits, periodMs);
   const user = toWireUser(r.user);
   if (r.ended && r.session.endReason !== null) {
-    return { type: 'session.ended', session, user, reason: r.session.endReason, serverTime: serverTime(r.nowMs) };
+    return { type: 'session.ended', session, user, reason: r.session.endReason, serverTime: serverTime(r.nowMs), periodMs };
   }
-  return { type: 'session.update', session, user, serverTime: serverTime(r.nowMs) };
+  return { type: 'session.update', session, user, serverTime: serverTime(r.nowMs), periodMs };
 }
 
 /**
@@ -67,7 +67,7 @@ export async function startSession(userId: string, fx: Effects): Promise<Session
       fx.log.warn('schedule add failed', { err }),
     ),
     armSafely(started.session.id, endsAtMs(state, fx.periodMs), fx),
-    pushToUsers([{ userId, message: { type: 'session.update', session, user, serverTime: serverTime(started.nowMs) } }]),
+    pushToUsers([{ userId, message: { type: 'session.update', session, user, serverTime: serverTime(started.nowMs), periodMs: fx.periodMs } }]),
   ]);
   return { session, user };
 }
@@ -103,6 +103,7 @@ export async function currentStatus(account: store.Account, fx: Effects, isAdmin
     session: session === null ? null : toWireSession(session, user.credits, fx.periodMs),
     user: toWireUser(user, isAdmin),
     serverTime: serverTime(nowMs),
+    periodMs: fx.periodMs,
   };
 }
 

@@ -1,9 +1,14 @@
 // A small HTTP client for the tests: JSON in, status + JSON out.
 import type { WireSession, WireUser } from '../../functions/wire';
 
+/** Every body may be an error body; tests check `status` first. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
 export interface ApiResult<T = Record<string, unknown>> {
   status: number;
-  body: T;
+  body: T & ErrorBody;
   headers: Headers;
 }
 
@@ -29,7 +34,7 @@ export function api(baseUrl: string) {
         parsed = { text };
       }
     }
-    return { status: res.status, body: parsed as T, headers: res.headers };
+    return { status: res.status, body: parsed as T & ErrorBody, headers: res.headers };
   }
   let counter = 0;
   return {

@@ -1,0 +1,136 @@
+'use client';
+
+import { AppHeader } from '@/components/dashboard/app-header';
+import { DashboardSkeleton } from '@/components/dashboard/dashboard-skeleton';
+import { EndedBanner } from '@/components/dashboard/ended-banner';
+import { CoinsIcon, HourglassIcon, WalletIcon } from '@/components/dashboard/icons';
+import { LastSessionCard } from '@/components/dashboard/last-session-card';
+import { LowCreditNotice } from '@/components/dashboard/low-credit-notice';
+import { SessionCard } from '@/components/dashboard/session-card';
+import { StatCard } from '@/components/dashboard/stat-card';
+import { Notice } from '@/components/notice';
+import { useCountdown } from '@/hooks/use-countdown';
+import { useLiveSession } from '@/hooks/use-live-session';
+import { formatClock, formatDurationWords, formatTimeOfDay } from '@/lib/clock';
+
+function describeNextCharge(nextChargeAt: string, startTime: string, elapsedMs: number): string {
+  const inMs = Date.parse(nextChargeAt) - (Date.parse(startTime) + elapsedMs);
+  return inMs <= 0 ? 'now' : `in ${formatDurationWords(Math.ceil(inMs / 1000) * 1000)}`;
+}
+
+export default function DashboardPage() {
+  const live = useLiveSession();
+  const { elapsedMs, timeLeftMs } = useCountdown(live.session, live.offsetMs);
+  const user = live.user;
+  const session = live.session;
+  const running = session?.isActive === true;
+
+  return (
+    <div className="flex min-h-dvh flex-col">
+      <AppHeader
+        connection={live.phase === 'ready' ? live.connection : 'connecting'}
+        onLogOut={live.logOut}
+        loggingOut={live.pending === 'logout'}
+      />
+      <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:px-6 md:py-8 lg:px-8 wide:max-w-[100rem]">
+        <div className="flex flex-col gap-1 sm:flex-row sm:items-end sm:justify-between">
+          <div className="min-w-0">
+            <h1 className="text-2xl font-semibold tracking-tight text-slate-900 sm:text-3xl">Dashboard</h1>
+            <p className="mt-1 truncate text-sm text-slate-600">
+              {user ? (
+                <>
+                  Signed in as <span className="font-medium text-slate-800">{user.email}</span>
+                </>
+              ) : (
+                'Loading your account…'
+              )}
+            </p>
+          </div>
+        </div>
+
+        {live.phase === 'loading' ? (
+          <div className="mt-6 space-y-4">
+            {live.loadError ? (
+              <Notice tone="error" testId="load-error">
+                {live.loadError}
+              </Notice>
+            ) : null}
+            <DashboardSkeleton />
+          </div>
+        ) : user ? (
+          <>
+            <div className="mt-6 space-y-3 empty:hidden">
+              {live.endedNotice ? <EndedBanner notice={live.endedNotice} onDismiss={live.dismissEndedNotice} /> : null}
+              <LowCreditNotice running={running} credits={user.credits} periodMs={live.periodMs} timeLeftMs={timeLeftMs} />
+            </div>
+            <div data-testid="dashboard-grid" className="mt-6 grid grid-cols-1 gap-4 md:grid-cols-2 lg:grid-cols-3 lg:gap-6 wide:grid-cols-4">
+              <SessionCard
+                className="md:col-span-2 wide:row-span-2"
+                session={session}
+                elapsedMs={elapsedMs}
+                timeLeftMs={timeLeftMs}
+                credits={user.credits}
+                periodMs={live.periodMs}
+                pending={live.pending}
+                actionError={live.actionError}
+                actionInfo={live.actionInfo}
+                onStart={live.start}
+                onStop={live.stop}
+              />
+              <StatCard
+                title="Balance"
+                icon={<WalletIcon />}
+                value={user.credits}
+                unit={user.credits === 1 ? 'credit' : 'credits'}
+                live
+                testId="balance"
+                caption={user.credits > 0 ? 'Prepaid, and spent only while a session runs.' : 'Your balance is empty.'}
+                details={[
+                  { label: 'Session time it buys', value: formatDurationWords(user.credits * live.periodMs) },
+                  { label: 'Rate', value: `${Math.round(60_000 / live.periodMs)} credits / min` },
+                ]}
+              />
+              <StatCard
+                title="Time left"
+                icon={<HourglassIcon />}
+                value={formatClock(running && timeLeftMs !== null ? timeLeftMs : user.credits * live.periodMs)}
+                muted={!running}
+                testId="time-left"
+                caption={
+                  running && session?.endsAt
+                    ? `Until ${formatTimeOfDay(session.endsAt)}, when your credits run out.`
+                    : 'What your balance buys. It counts down while a session runs.'
+                }
+                details={
+                  running && session?.nextChargeAt
+                    ? [{ label: 'Next credit charged', value: describeNextCharge(session.nextChargeAt, session.startTime, elapsedMs) }]
+                    : undefined
+                }
+              />
+              <StatCard
+                title="Used this session"
+                icon={<CoinsIcon />}
+                value={running && session ? session.creditsConsumed : 0}
+                unit={running && session?.creditsConsumed === 1 ? 'credit' : 'credits'}
+                muted={!running}
+                testId="credits-used"
+                caption={
+                  running && session
+                    ? `Including the first period, paid when it started at ${formatTimeOfDay(session.startTime)}.`
+                    : 'Nothing is being spent: no session is running.'
+                }
+              />
+              <LastSessionCard session={live.lastEndedSession} running={running} />
+            </div>
+          </>
+        ) : null}
+      </main>
+      <footer className="border-t border-slate-200 bg-white">
+        <div className="mx-auto flex w-full max-w-6xl flex-col gap-1 px-4 py-5 text-xs text-slate-600 sm:flex-row sm:justify-between sm:px-6 lg:px-8 wide:max-w-[100rem]">
+          <p>Minute Credits — prepaid live sessions, billed to the period.</p>
+          <p>Times are shown in your local time zone.</p>
+        </div>
+      </footer>
+    </div>
+  );
+}

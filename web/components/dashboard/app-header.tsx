@@ -1,0 +1,33 @@
+import Link from 'next/link';
+import type { ConnectionState } from '@/hooks/use-live-session';
+import { BrandMark } from '../brand';
+import { Button } from '../button';
+import { ConnectionIndicator } from './connection-indicator';
+
+export interface AppHeaderProps {
+  connection: ConnectionState | null;
+  onLogOut?: () => void;
+  loggingOut?: boolean;
+}
+
+export function AppHeader({ connection, onLogOut, loggingOut = false }: AppHeaderProps) {
+  return (
+    <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/90 backdrop-blur supports-[backdrop-filter]:bg-white/75">
+      <div className="mx-auto flex h-16 w-full max-w-6xl items-center gap-3 px-4 sm:px-6 lg:px-8 wide:max-w-[100rem]">
+        <Link href="/dashboard" className="inline-flex min-h-11 items-center gap-2.5 rounded-lg">
+          <BrandMark />
+          <span className="hidden text-base font-semibold tracking-tight text-slate-900 sm:inline">Minute Credits</span>
+          <span className="sr-only sm:hidden">Minute Credits</span>
+        </Link>
+        <div className="ml-auto flex items-center gap-2 sm:gap-4">
+          {connection ? <ConnectionIndicator state={connection} /> : null}
+          {onLogOut ? (
+            <Button variant="secondary" onClick={onLogOut} pending={loggingOut} pendingLabel="Signing out…" data-testid="logout">
+              Log out
+            </Button>
+          ) : null}
+        </div>
+      </div>
+    </header>
+  );
+}

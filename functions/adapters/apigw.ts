@@ -28,7 +28,7 @@ function managementClient(): ApiGatewayManagementApiClient {
     endpoint,
     ...(isLocal ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     requestHandler: {
-      connectionTimeout: 2_000,
+      connectionTimeout: 5_000,
       requestTimeout: 5_000,
       httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },

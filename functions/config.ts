@@ -34,6 +34,8 @@ const schema = z.object({
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   UPSTASH_SECRET_ARN: optionalString,
   JWT_SECRET: optionalString,
+  // In the cloud: a Secrets Manager secret {"secret": "…"} read at first use.
+  JWT_SECRET_ARN: optionalString,
   CREDIT_PERIOD_MS: int(6000, 1, 3_600_000),
   TICK_MS: int(1000, 0, 60_000),
   TICK_BATCH_SIZE: int(1000, 1, 50_000),
@@ -57,6 +59,9 @@ const schema = z.object({
   SIGNUP_MAX_PER_ADDRESS: int(20, 1, 100_000),
   SIGNUP_WINDOW_S: int(3600, 1, 86_400),
   BCRYPT_ROUNDS: int(12, 4, 15),
+  // Top-ups: `local` approves every payment, `decline` refuses every one (tests). Unset means
+  // `local` outside production and no payments in production (a real provider plugs in there).
+  PAYMENT_PROVIDER: z.enum(['local', 'decline']).optional(),
 });
 
 export interface Config {
@@ -71,6 +76,7 @@ export interface Config {
   readonly upstashToken: string | undefined;
   readonly upstashSecretArn: string | undefined;
   readonly jwtSecret: string | undefined;
+  readonly jwtSecretArn: string | undefined;
   readonly periodMs: number;
   readonly tickMs: number;
   readonly tickBatchSize: number;
@@ -91,6 +97,8 @@ export interface Config {
   readonly signupMaxPerAddress: number;
   readonly signupWindowS: number;
   readonly bcryptRounds: number;
+  /** The payment provider for top-ups; null: payments are off (production without a provider). */
+  readonly paymentProvider: 'local' | 'decline' | null;
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
@@ -101,9 +109,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new Error(`Invalid configuration: ${name}: ${issue?.message ?? 'invalid'}`);
   }
   const e = parsed.data;
-  if (e.NODE_ENV === 'production' && e.JWT_SECRET === undefined) {
-    throw new Error('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
-  }
+  // JWT_SECRET (or JWT_SECRET_ARN) is required in production by the functions that use tokens;
+  // core/auth.ts checks it at first use, so the tick and the timer need no access to the key.
   if (e.JWT_SECRET !== undefined && Buffer.byteLength(e.JWT_SECRET) < 32) {
     throw new Error('Invalid configuration: JWT_SECRET must be at least 32 bytes');
   }
@@ -119,6 +126,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     upstashToken: e.UPSTASH_REDIS_REST_TOKEN,
     upstashSecretArn: e.UPSTASH_SECRET_ARN,
     jwtSecret: e.JWT_SECRET,
+    jwtSecretArn: e.JWT_SECRET_ARN,
     periodMs: e.CREDIT_PERIOD_MS,
     tickMs: e.TICK_MS,
     tickBatchSize: e.TICK_BATCH_SIZE,
@@ -139,6 +147,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     signupMaxPerAddress: e.SIGNUP_MAX_PER_ADDRESS,
     signupWindowS: e.SIGNUP_WINDOW_S,
     bcryptRounds: e.BCRYPT_ROUNDS,
+    paymentProvider: e.PAYMENT_PROVIDER ?? (e.NODE_ENV === 'production' ? null : 'local'),
   });
 }
 

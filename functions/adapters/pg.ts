@@ -9,23 +9,28 @@ export type { PoolClient } from 'pg';
 
 let poolPromise: Promise<pg.Pool> | undefined;
 
-async function connectionString(): Promise<string> {
+async function connection(): Promise<pg.PoolConfig> {
   const c = config();
-  if (c.databaseUrl !== undefined) return c.databaseUrl;
+  if (c.databaseUrl !== undefined) return { connectionString: c.databaseUrl };
   if (c.databaseSecretArn !== undefined && c.databaseHost !== undefined) {
+    // The cloud: RDS Proxy, TLS verified against Node's CAs, credentials from Secrets Manager.
     const { loadSecretJson } = await import('./secrets');
     const secret = await loadSecretJson(c.databaseSecretArn);
-    const user = encodeURIComponent(secret.username ?? '');
-    const password = encodeURIComponent(secret.password ?? '');
-    const name = encodeURIComponent(c.databaseName ?? secret.dbname ?? 'postgres');
-    return `postgres://${user}:${password}@${c.databaseHost}:5432/${name}?sslmode=require`;
+    return {
+      host: c.databaseHost,
+      port: 5432,
+      user: secret.username,
+      password: secret.password,
+      database: c.databaseName ?? secret.dbname ?? 'postgres',
+      ssl: { rejectUnauthorized: true },
+    };
   }
   throw new Error('Invalid configuration: DATABASE_URL (or DATABASE_HOST and DATABASE_SECRET_ARN) is required');
 }
 
 async function createPool(): Promise<pg.Pool> {
   const pool = new pg.Pool({
-    connectionString: await connectionString(),
+    ...(await connection()),
     max: config().databasePoolMax,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,

@@ -13,13 +13,27 @@ export const tokenLifetimeS = 24 * 60 * 60;
 const issuer = 'minute-credits';
 const audience = 'minute-credits';
 
-let secretKey: Uint8Array | undefined;
-function key(): Uint8Array {
-  if (secretKey === undefined) {
-    const secret = config().jwtSecret;
-    if (secret === undefined) throw new Error('Invalid configuration: JWT_SECRET is required');
-    secretKey = new TextEncoder().encode(secret);
+let secretKey: Promise<Uint8Array> | undefined;
+
+async function loadKey(): Promise<Uint8Array> {
+  const c = config();
+  let secret = c.jwtSecret;
+  if (secret === undefined && c.jwtSecretArn !== undefined) {
+    const { loadSecretJson } = await import('../adapters/secrets');
+    secret = (await loadSecretJson(c.jwtSecretArn)).secret;
   }
+  if (secret === undefined) {
+    throw new Error(`Invalid configuration: JWT_SECRET (or JWT_SECRET_ARN) is required${c.nodeEnv === 'production' ? ' when NODE_ENV=production' : ''}`);
+  }
+  if (Buffer.byteLength(secret) < 32) throw new Error('Invalid configuration: JWT_SECRET must be at least 32 bytes');
+  return new TextEncoder().encode(secret);
+}
+
+function key(): Promise<Uint8Array> {
+  secretKey ??= loadKey().catch((err: unknown) => {
+    secretKey = undefined;
+    throw err;
+  });
   return secretKey;
 }
 
@@ -76,7 +90,7 @@ export async function issueToken(userId: string, nowMs: number): Promise<{ token
     .setIssuedAt(iat)
     .setNotBefore(iat)
     .setExpirationTime(exp)
-    .sign(key());
+    .sign(await key());
   return { token, claims: { userId, jti, expiresAtMs: exp * 1000 } };
 }
 
@@ -86,7 +100,7 @@ export async function verifyToken(token: string | undefined, nowMs: number): Pro
     throw new AppError('unauthorized', 'Sign in to continue.');
   }
   try {
-    const { payload } = await jwtVerify(token, key(), {
+    const { payload } = await jwtVerify(token, await key(), {
       algorithms: ['HS256'],
       issuer,
       audience,

@@ -372,6 +372,12 @@ describe('the redis-server launcher', () => {
     expect(refused).toBeInstanceOf(Error);
   });
 
+  it('names the fix when redis-server is not installed', async () => {
+    await expect(startRedisServer({ binary: '/nonexistent/redis-server' })).rejects.toThrow(
+      "install Debian's redis-server: apt-get install redis-server, or Homebrew's redis",
+    );
+  });
+
   it('refuses a port that is taken', async () => {
     await expect(startRedisServer({ port: redisServer.port })).rejects.toThrow(/already in use/);
   });

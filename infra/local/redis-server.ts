@@ -15,6 +15,8 @@ export interface RedisServerOptions {
   dataDir?: string;
   /** Keep data across restarts (needs `dataDir`); default false: nothing is written to disk. */
   persist?: boolean;
+  /** The redis-server executable; default: found on PATH, then in the usual install folders. */
+  binary?: string;
 }
 
 export interface RedisServer {
@@ -36,6 +38,7 @@ const PORT_ATTEMPTS = 3;
 const LOG_TAIL_CHARS = 2_000;
 
 export async function startRedisServer(opts: RedisServerOptions = {}): Promise<RedisServer> {
+  if (opts.persist && !opts.dataDir) throw new Error('startRedisServer: persist needs a dataDir to keep the data in');
   const host = opts.host ?? '127.0.0.1';
   const attempts = opts.port === undefined ? PORT_ATTEMPTS : 1;
   let lastError: unknown;
@@ -56,7 +59,7 @@ class PortInUseError extends Error {}
 
 async function startOnPort(opts: RedisServerOptions & { host: string; port: number }): Promise<RedisServer> {
   const args = await buildServerArgs(opts);
-  const child = await spawnFirstAvailable(BINARY_CANDIDATES, args);
+  const child = await spawnFirstAvailable(opts.binary === undefined ? BINARY_CANDIDATES : [opts.binary], args);
   const log = captureOutput(child);
   const killOnParentExit = (): void => {
     child.kill('SIGTERM');
@@ -83,7 +86,7 @@ async function startOnPort(opts: RedisServerOptions & { host: string; port: numb
 
 async function buildServerArgs(opts: RedisServerOptions & { host: string; port: number }): Promise<string[]> {
   const args = ['--port', String(opts.port), '--bind', opts.host, '--daemonize', 'no', '--loglevel', 'warning'];
-  if (opts.persist && opts.dataDir) {
+  if (opts.persist && opts.dataDir !== undefined) {
     const dir = path.resolve(opts.dataDir);
     await mkdir(dir, { recursive: true });
     // Append-only file, fsynced every second: a dev restart keeps what was written.

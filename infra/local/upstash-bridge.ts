@@ -366,10 +366,20 @@ function createRedisGateway(redisUrl: string): RedisGateway {
   const idle: Redis[] = [];
   const isolated = new Set<Redis>();
 
+  // An idle connection that lost Redis meanwhile is dropped, not handed out.
+  const takeIdle = (): Redis | undefined => {
+    for (let client = idle.pop(); client !== undefined; client = idle.pop()) {
+      if (client.status === 'ready') return client;
+      isolated.delete(client);
+      client.disconnect();
+    }
+    return undefined;
+  };
+
   const lease = (commands: Command[]): Lease => {
     const route = routeOf(commands);
     if (route === 'shared') return { client: shared, release: () => undefined };
-    const client = (route === 'blocking' ? idle.pop() : undefined) ?? connect(redisUrl, { shared: false });
+    const client = (route === 'blocking' ? takeIdle() : undefined) ?? connect(redisUrl, { shared: false });
     isolated.add(client);
     const release = (): void => {
       if (route === 'blocking' && idle.length < MAX_IDLE_ISOLATED && client.status === 'ready') {

@@ -190,7 +190,18 @@ describe('the schedule', () => {
     expect(Date.parse(s?.endTime ?? '') - Date.parse(started.body.session.startTime)).toBe(30 * periodMs);
     expect(s?.creditsConsumed).toBe(30);
     expect(await redis.exists('schedule:built')).toBe(1);
-    await socket.close();
+    // The browser's next status request finds its connection unknown: it is told and closed, so
+    // it reconnects (and is recorded again) — without being signed out.
+    const closed = new Promise<number>((resolve) => socket.ws.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ action: 'status' }));
+    const reply = await socket.next((m) => m.type === 'error');
+    expect(reply.type === 'error' && reply.error.code).toBe('not_found');
+    await closed;
+    const again = await connectSocket(stack.wsUrl, u.token);
+    again.send(JSON.stringify({ action: 'status' }));
+    const update = await again.next((m) => m.type === 'session.update');
+    expect(update.type === 'session.update' && update.session?.endReason).toBe('exhausted');
+    await again.close();
   });
 
   it('charges nothing extra when ticks run concurrently and twice', async () => {

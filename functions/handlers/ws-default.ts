@@ -39,9 +39,10 @@ export async function handler(event: WsEvent): Promise<WsResult> {
     const owner = await connectionUser(connectionId);
     if (owner === null) {
       // The record is gone (Redis emptied): close, so the client reconnects and is recorded again.
-      await sendToConnection(connectionId, { type: 'error', error: { code: 'unauthorized', message: 'Please reconnect.' } });
+      // Not `unauthorized`: the token is fine, the browser only has to connect again.
+      await sendToConnection(connectionId, { type: 'error', error: { code: 'not_found', message: 'This connection is no longer known. Reconnecting will fix it.' } });
       await deleteConnection(connectionId).catch(() => undefined);
-      errorCode = 'unauthorized';
+      errorCode = 'not_found';
     } else {
       userId = owner;
       const account = await readAccount(owner, '');

@@ -50,18 +50,33 @@ export interface LiveSessionState {
   actionInfo: string | null;
 }
 
+/** A state of the account the page learned outside the socket (e.g. a purchase's answer). */
+export interface AccountState {
+  user: WireUser;
+  session: WireSession | null;
+  serverTime?: string;
+  periodMs?: number;
+}
+
 export interface LiveSession extends LiveSessionState {
   start(): void;
   stop(): void;
   logOut(): void;
   dismissEndedNotice(): void;
+  /** Applies an answer that carries the account's state; an older one than shown is ignored. */
+  acceptState(state: AccountState): void;
+  /** For a 401 met elsewhere on the page: clears the token and opens /login with a message. */
+  expire(): void;
 }
 
 // Reconnect backoff: full jitter between half and all of an exponential step, capped.
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
-// Keeps an idle WebSocket from hitting API Gateway's 10-minute idle timeout.
-const KEEPALIVE_MS = 4 * 60_000;
+// Keeps an idle WebSocket from hitting API Gateway's 10-minute idle timeout, and lets the server
+// notice within a minute a connection it no longer knows (Redis emptied) and close it.
+const KEEPALIVE_MS = 60_000;
+// When a running session's endsAt passes without a session.ended, ask for the status this long after.
+const ENDS_AT_RESYNC_MS = 1_500;
 // Offsets from this many recent messages; the largest is the one least delayed by the network.
 const OFFSET_SAMPLES = 8;
 
@@ -146,12 +161,15 @@ function applySnapshot(state: State, snapshot: Snapshot): State {
   }
 
   const periodMs = snapshot.periodMs ?? derivePeriodMs(next, snapshot.user.credits) ?? state.periodMs;
+  // Only status answers say `isAdmin`; pushed updates leave it out, which must not hide the admin link.
+  const wasAdmin = state.user?.id === snapshot.user.id && state.user.isAdmin === true;
+  const user = wasAdmin && snapshot.user.isAdmin === undefined ? { ...snapshot.user, isAdmin: true } : snapshot.user;
 
   return {
     ...state,
     phase: 'ready',
     loadError: null,
-    user: snapshot.user,
+    user,
     session: next,
     lastEndedSession: next !== null && !next.isActive ? next : state.lastEndedSession,
     offsetMs,
@@ -455,6 +473,20 @@ export function useLiveSession(): LiveSession {
   const start = useCallback(() => void runAction('start'), [runAction]);
   const stop = useCallback(() => void runAction('stop'), [runAction]);
   const dismissEndedNotice = useCallback(() => dispatch({ type: 'dismiss-ended' }), []);
+  const expire = useCallback(() => leave(SESSION_EXPIRED_MESSAGE), [leave]);
+  const acceptState = useCallback((account: AccountState) => {
+    dispatch({
+      type: 'snapshot',
+      snapshot: {
+        session: account.session,
+        user: account.user,
+        serverTime: account.serverTime ?? null,
+        receivedAtMs: Date.now(),
+        endedReason: null,
+        periodMs: optionalPeriodMs(account),
+      },
+    });
+  }, []);
 
   const logOut = useCallback(() => {
     if (pendingRef.current !== null) return;
@@ -469,6 +501,17 @@ export function useLiveSession(): LiveSession {
     // Whatever the server says (even that the token was already dead), this browser signs out.
     logout(token).then(finish, finish);
   }, [leave]);
+
+  // A push can be missed (a connection the server lost track of): when the credits should have
+  // run out and no session.ended came, ask for the status.
+  const activeEndsAtMs = state.session?.isActive === true && state.session.endsAt !== null ? Date.parse(state.session.endsAt) : null;
+  const offsetMs = state.offsetMs;
+  useEffect(() => {
+    if (activeEndsAtMs === null) return;
+    const waitMs = Math.max(0, activeEndsAtMs - (Date.now() + offsetMs) + ENDS_AT_RESYNC_MS);
+    const timer = setTimeout(() => requestStatusRef.current(), waitMs);
+    return () => clearTimeout(timer);
+  }, [activeEndsAtMs, offsetMs]);
 
   return {
     phase: state.phase,
@@ -487,5 +530,7 @@ export function useLiveSession(): LiveSession {
     stop,
     logOut,
     dismissEndedNotice,
+    acceptState,
+    expire,
   };
 }

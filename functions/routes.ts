@@ -37,6 +37,18 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/api/session/start', id: 'SessionStart', entry: 'session-start', needs: all },
   { method: 'POST', path: '/api/session/stop', id: 'SessionStop', entry: 'session-stop', needs: all },
   { method: 'GET', path: '/api/session/status', id: 'SessionStatus', entry: 'session-status', needs: ['database', 'redis', 'push'] },
+  // Top-ups, history and the admin console (docs/API-CREDITS-ADMIN.md). The admin routes take
+  // their target in the query string or body: the gateway and the CDK match exact paths.
+  { method: 'GET', path: '/api/credits/packs', id: 'CreditsPacks', entry: 'credits-packs', needs: [] },
+  { method: 'POST', path: '/api/credits/purchase', id: 'CreditsPurchase', entry: 'credits-purchase', needs: all },
+  { method: 'GET', path: '/api/credits/ledger', id: 'CreditsLedger', entry: 'credits-ledger', needs: ['database'] },
+  { method: 'GET', path: '/api/credits/usage', id: 'CreditsUsage', entry: 'credits-usage', needs: ['database'] },
+  { method: 'GET', path: '/api/session/history', id: 'SessionHistory', entry: 'session-history', needs: ['database'] },
+  { method: 'GET', path: '/api/admin/users', id: 'AdminUsers', entry: 'admin-users', needs: ['database'] },
+  { method: 'GET', path: '/api/admin/user', id: 'AdminUser', entry: 'admin-user', needs: ['database'] },
+  { method: 'POST', path: '/api/admin/credits', id: 'AdminCredits', entry: 'admin-credits', needs: all },
+  { method: 'POST', path: '/api/admin/session/end', id: 'AdminSessionEnd', entry: 'admin-session-end', needs: all },
+  { method: 'GET', path: '/api/admin/system', id: 'AdminSystem', entry: 'admin-system', needs: ['database', 'redis'] },
 ];
 
 export const wsRoutes: readonly WsRoute[] = [

@@ -125,6 +125,14 @@ describe('profile and logout', () => {
     expect(r.status).toBe(401);
   });
 
+  it('returns the user with its id before any session', async () => {
+    const u = await client.signup();
+    const r = await client.profile(u.token);
+    expect(r.status).toBe(200);
+    expect(r.body.user).toEqual(u.user);
+    expect((await client.status(u.token)).body.user).toEqual(u.user);
+  });
+
   it('stops a logged-out token working everywhere, even after Redis is emptied', async () => {
     const u = await client.signup();
     const second = await client.call('POST', '/api/auth/login', { body: { email: u.email, password: u.password } });

@@ -241,7 +241,7 @@ export interface Account {
 }
 
 const accountSql = `
-  SELECT u.id::text AS user_id, u.email, u.credits,
+  SELECT u.id::text AS account_id, u.email, u.credits,
          EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2) AS revoked,
          ${ms(nowSql)} AS now_ms,
          s.*
@@ -257,14 +257,14 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export async function readAccount(userId: string, jti: string): Promise<Account | null> {
   if (!uuidPattern.test(userId)) return null;
   const { rows } = await query<
-    SessionRow & { user_id: string; email: string; credits: number; revoked: boolean; now_ms: number; id: string | null }
+    SessionRow & { account_id: string; email: string; credits: number; revoked: boolean; now_ms: number; id: string | null }
   >(accountSql, [userId, jti]);
   const r = rows[0];
   if (r === undefined) return null;
   return {
-    user: { id: r.user_id, email: r.email, credits: r.credits },
+    user: { id: r.account_id, email: r.email, credits: r.credits },
     revoked: r.revoked,
-    session: r.id === null ? null : toSession({ ...r, id: r.id, user_id: r.user_id }),
+    session: r.id === null ? null : toSession({ ...r, id: r.id, user_id: r.account_id }),
     nowMs: r.now_ms,
   };
 }

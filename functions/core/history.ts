@@ -3,10 +3,10 @@
 // The row mappers for sessions and ledger rows live here and are shared with the admin views.
 import assert from 'node:assert';
 import { ms, query } from '../adapters/pg';
-import type { EndReason, LedgerReason, Page, UsageDay, UsageResponse, WireLedgerEntry, WireSession } from '../wire';
+import type { LedgerReason, Page, UsageDay, UsageResponse, WireLedgerEntry, WireSession } from '../wire';
 import { AppError } from './errors';
 import { toWireSession } from './present';
-import type { SessionRecord } from './store';
+import { sessionColumns, toSessionRecord, type SessionRow } from './store';
 
 export const defaultPageLimit = 20;
 export const maxPageLimit = 100;
@@ -65,31 +65,7 @@ export function toPage<R, T>(rows: readonly R[], limit: number, idOf: (row: R) =
 // ---------------------------------------------------------------------------------------------
 // Row mappers (sessions and ledger rows, as the history and admin views read them)
 
-export interface SessionRow {
-  id: string;
-  user_id: string;
-  start_ms: number;
-  end_ms: number | null;
-  credits_consumed: number;
-  is_active: boolean;
-  end_reason: EndReason | null;
-}
-
-export const sessionColumns = (alias: string): string =>
-  `${alias}.id::text AS id, ${alias}.user_id::text AS user_id, ${ms(`${alias}.start_time`)} AS start_ms,
-   ${ms(`${alias}.end_time`)} AS end_ms, ${alias}.credits_consumed, ${alias}.is_active, ${alias}.end_reason`;
-
-export function toSessionRecord(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    startMs: r.start_ms,
-    endMs: r.end_ms,
-    creditsConsumed: r.credits_consumed,
-    isActive: r.is_active,
-    endReason: r.end_reason,
-  };
-}
+export { sessionColumns, toSessionRecord, type SessionRow } from './store';
 
 export interface LedgerRow {
   id: string;

@@ -39,7 +39,7 @@ export interface SettleResult {
   readonly nowMs: number;
 }
 
-interface SessionRow {
+export interface SessionRow {
   id: string;
   user_id: string;
   start_ms: number;
@@ -49,11 +49,12 @@ interface SessionRow {
   end_reason: EndReason | null;
 }
 
-const sessionColumns = (alias: string): string =>
+/** The columns of a sessions row as `SessionRow` reads them. */
+export const sessionColumns = (alias: string): string =>
   `${alias}.id::text AS id, ${alias}.user_id::text AS user_id, ${ms(`${alias}.start_time`)} AS start_ms,
    ${ms(`${alias}.end_time`)} AS end_ms, ${alias}.credits_consumed, ${alias}.is_active, ${alias}.end_reason`;
 
-function toSession(r: SessionRow): SessionRecord {
+export function toSessionRecord(r: SessionRow): SessionRecord {
   return {
     id: r.id,
     userId: r.user_id,
@@ -264,7 +265,7 @@ export async function readAccount(userId: string, jti: string): Promise<Account 
   return {
     user: { id: r.account_id, email: r.email, credits: r.credits },
     revoked: r.revoked,
-    session: r.id === null ? null : toSession({ ...r, id: r.id, user_id: r.account_id }),
+    session: r.id === null ? null : toSessionRecord({ ...r, id: r.id, user_id: r.account_id }),
     nowMs: r.now_ms,
   };
 }
@@ -349,7 +350,7 @@ export async function startSession(userId: string, periodMs: number): Promise<St
       const row = rows[0];
       assert(row !== undefined);
       return {
-        session: toSession(row),
+        session: toSessionRecord(row),
         user: { id: user.id, email: user.email, credits: user.credits - 1 },
         nowMs: row.now_ms,
         settledBefore,
@@ -378,7 +379,7 @@ export async function getSession(sessionId: string): Promise<SessionRecord | nul
   if (!/^\d{1,18}$/.test(sessionId)) return null;
   const { rows } = await query<SessionRow>(`SELECT ${sessionColumns('s')} FROM sessions s WHERE s.id = $1`, [sessionId]);
   const r = rows[0];
-  return r === undefined ? null : toSession(r);
+  return r === undefined ? null : toSessionRecord(r);
 }
 
 export async function getUser(userId: string): Promise<UserRecord | null> {

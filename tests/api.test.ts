@@ -2,16 +2,13 @@
 // bridge, gateway): success and error cases, revocation, concurrency, and the invariant after.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, sleep, waitFor } from './support/client';
+import { auditProblems } from './support/ledger';
 import { startTestStack, type TestStack } from './support/stack';
 
 const periodMs = 100;
 let stack: TestStack;
 let client: ReturnType<typeof api>;
 
-async function audit(): Promise<string[]> {
-  const { auditLedger } = await import('../functions/core/audit');
-  return (await auditLedger(periodMs)).map((d) => `${d.kind} ${d.detail}`);
-}
 
 beforeAll(async () => {
   // The tick is off here: every number below comes from settles on read, stop and start alone.
@@ -20,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 afterEach(async () => {
-  expect(await audit()).toEqual([]);
+  expect(await auditProblems(periodMs)).toEqual([]);
 });
 
 describe('health', () => {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PurchaseResponse, ServerMessage, SessionEndedMessage, SessionUpdateMessage } from '../functions/wire';
 import { api, sleep, type Json } from './support/client';
+import { auditProblems, setCredits } from './support/ledger';
 import { startTestStack, type TestStack } from './support/stack';
 import { connectSocket } from './support/ws-client';
 
@@ -13,21 +14,7 @@ const periodMs = 100;
 let stack: TestStack;
 let client: ReturnType<typeof api>;
 
-async function audit(): Promise<string[]> {
-  const { auditLedger } = await import('../functions/core/audit');
-  return (await auditLedger(periodMs)).map((d) => `${d.kind} ${d.detail}`);
-}
 
-/** Sets a balance through the ledger (an adjustment row), so the invariant still holds. */
-async function setCredits(userId: string, credits: number): Promise<void> {
-  const { rows } = await stack.sql.query(`SELECT credits FROM users WHERE id = $1`, [userId]);
-  const delta = credits - (rows[0] as { credits: number }).credits;
-  await stack.sql.query(`UPDATE users SET credits = $2 WHERE id = $1`, [userId, credits]);
-  await stack.sql.query(
-    `INSERT INTO credit_logs (user_id, credits_deducted, remaining_credits, reason, "timestamp") VALUES ($1, $2, $3, 'adjustment', now())`,
-    [userId, -delta, credits],
-  );
-}
 
 const newKey = (): string => `k_${randomUUID()}`;
 const purchase = (token: string | undefined, body: unknown) =>
@@ -49,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 afterEach(async () => {
-  expect(await audit()).toEqual([]);
+  expect(await auditProblems(periodMs)).toEqual([]);
 });
 
 describe('the catalogue', () => {
@@ -201,7 +188,7 @@ describe('a top-up during a live session', () => {
   it('moves endsAt to t0 + (consumed + credits)·P on two devices, re-arms the timer and ends exactly there', async () => {
     const u = await client.signup();
     // Enough for the purchase to land well before the session runs out, even on a busy machine.
-    await setCredits(u.user.id, 30);
+    await setCredits(stack.sql, u.user.id, 30);
     const phone = await connectSocket(stack.wsUrl, u.token);
     const laptop = await connectSocket(stack.wsUrl, u.token);
     const started = await client.start(u.token);
@@ -247,7 +234,7 @@ describe('a top-up during a live session', () => {
 
   it('finds a session that ran out before the top-up already ended at t0 + B·P', async () => {
     const u = await client.signup();
-    await setCredits(u.user.id, 2);
+    await setCredits(stack.sql, u.user.id, 2);
     await stack.pauseTick();
     try {
       const started = await client.start(u.token);

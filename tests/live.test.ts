@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage, SessionEndedMessage } from '../functions/wire';
 import { api, sleep, waitFor } from './support/client';
+import { auditProblems, setCredits } from './support/ledger';
 import { startTestStack, type TestStack } from './support/stack';
 import { connectSocket, refusedStatus } from './support/ws-client';
 
@@ -13,18 +14,7 @@ let stack: TestStack;
 let client: ReturnType<typeof api>;
 let redis: Redis;
 
-async function audit(): Promise<string[]> {
-  const { auditLedger } = await import('../functions/core/audit');
-  return (await auditLedger(periodMs)).map((d) => `${d.kind} ${d.detail}`);
-}
 
-async function setCredits(userId: string, credits: number): Promise<void> {
-  // Through the ledger, so the invariant still holds.
-  const { rows } = await stack.sql.query(`SELECT credits FROM users WHERE id = $1`, [userId]);
-  const delta = credits - (rows[0] as { credits: number }).credits;
-  await stack.sql.query(`UPDATE users SET credits = $2 WHERE id = $1`, [userId, credits]);
-  await stack.sql.query(`INSERT INTO credit_logs (user_id, credits_deducted, remaining_credits, reason, "timestamp") VALUES ($1, $2, $3, 'adjustment', now())`, [userId, -delta, credits]);
-}
 
 const isEnded = (m: ServerMessage): m is SessionEndedMessage => m.type === 'session.ended';
 
@@ -35,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 afterEach(async () => {
-  expect(await audit()).toEqual([]);
+  expect(await auditProblems(periodMs)).toEqual([]);
 });
 
 describe('a live session', () => {
@@ -177,7 +167,7 @@ describe('$connect', () => {
 describe('the schedule', () => {
   it('survives a Redis flush in the middle of a session: ends on time, nothing lost or doubled', async () => {
     const u = await client.signup();
-    await setCredits(u.user.id, 30);
+    await setCredits(stack.sql, u.user.id, 30);
     const socket = await connectSocket(stack.wsUrl, u.token);
     const started = await client.start(u.token);
     await sleep(1000);
@@ -208,7 +198,7 @@ describe('the schedule', () => {
     const { tickPass } = await import('../functions/core/tick');
     const { log } = await import('../functions/core/log');
     const users = await Promise.all(Array.from({ length: 8 }, () => client.signup()));
-    for (const u of users) await setCredits(u.user.id, 20);
+    for (const u of users) await setCredits(stack.sql, u.user.id, 20);
     const starts = await Promise.all(users.map((u) => client.start(u.token)));
     const opts = { periodMs, batchSize: 3, maxBatches: 100, log };
     const deadline = Date.now() + 2500;
@@ -227,7 +217,7 @@ describe('the schedule', () => {
   it('loses nothing when a tick dies between PostgreSQL and Redis', async () => {
     const { settleSessions } = await import('../functions/core/store');
     const u = await client.signup();
-    await setCredits(u.user.id, 15);
+    await setCredits(stack.sql, u.user.id, 15);
     await stack.pauseTick();
     try {
       const started = await client.start(u.token);

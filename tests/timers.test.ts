@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../functions/wire';
 import { api, sleep } from './support/client';
+import { auditProblems, setCredits } from './support/ledger';
 import { startTestStack, type TestStack } from './support/stack';
 import { connectSocket } from './support/ws-client';
 
@@ -17,19 +18,14 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 afterEach(async () => {
-  const { auditLedger } = await import('../functions/core/audit');
-  expect(await auditLedger(periodMs)).toEqual([]);
+  expect(await auditProblems(periodMs)).toEqual([]);
 });
 
-async function setCredits(userId: string, credits: number): Promise<void> {
-  await stack.sql.query(`UPDATE users SET credits = $2 WHERE id = $1`, [userId, credits]);
-  await stack.sql.query(`INSERT INTO credit_logs (user_id, credits_deducted, remaining_credits, reason, "timestamp") VALUES ($1, 100 - $2::int, $2, 'adjustment', now())`, [userId, credits]);
-}
 
 describe('durable timers', () => {
   it('end a session at exactly t0 + B·P with no tick, and tell the user within a second', async () => {
     const u = await client.signup();
-    await setCredits(u.user.id, 20);
+    await setCredits(stack.sql, u.user.id, 20);
     const socket = await connectSocket(stack.wsUrl, u.token);
     const started = await client.start(u.token);
     const t0 = Date.parse(started.body.session.startTime);
@@ -56,7 +52,7 @@ describe('durable timers', () => {
   it('charges nothing extra when the timer fires twice', async () => {
     const { handler } = await import('../functions/handlers/expire');
     const u = await client.signup();
-    await setCredits(u.user.id, 5);
+    await setCredits(stack.sql, u.user.id, 5);
     const started = await client.start(u.token);
     await sleep(5 * periodMs + 1200);
     const again = await Promise.all([handler({ sessionId: started.body.session.id }), handler({ sessionId: started.body.session.id })]);

@@ -13,9 +13,11 @@ export const tokenLifetimeS = 24 * 60 * 60;
 const issuer = 'minute-credits';
 const audience = 'minute-credits';
 
-let secretKey: Promise<Uint8Array> | undefined;
+let secretKey: Promise<CryptoKey> | undefined;
 
-async function loadKey(): Promise<Uint8Array> {
+// Imported once as a CryptoKey: given raw bytes, jose imports them again on every sign and
+// verify, which costs twice the HMAC itself (docs/BENCHMARKS.md: about 9,000 → 25,000 verifies/s).
+async function loadKey(): Promise<CryptoKey> {
   const c = config();
   let secret = c.jwtSecret;
   if (secret === undefined && c.jwtSecretArn !== undefined) {
@@ -26,10 +28,10 @@ async function loadKey(): Promise<Uint8Array> {
     throw new Error(`Invalid configuration: JWT_SECRET (or JWT_SECRET_ARN) is required${c.nodeEnv === 'production' ? ' when NODE_ENV=production' : ''}`);
   }
   if (Buffer.byteLength(secret) < 32) throw new Error('Invalid configuration: JWT_SECRET must be at least 32 bytes');
-  return new TextEncoder().encode(secret);
+  return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
-function key(): Promise<Uint8Array> {
+function key(): Promise<CryptoKey> {
   secretKey ??= loadKey().catch((err: unknown) => {
     secretKey = undefined;
     throw err;

@@ -60,6 +60,6 @@ export async function handler(event: WsEvent): Promise<WsResult> {
       error: { code: errorCode, message: e?.message ?? 'Something went wrong on our side.' },
     }).catch(() => undefined);
   }
-  log.info('ws message', { route: '$default', requestId: event.requestContext.requestId, userId, errorCode, durationMs: Date.now() - started });
+  log.info('ws message', { route: '$default', requestId: event.requestContext.requestId, userId, status: 200, errorCode, durationMs: Date.now() - started });
   return { statusCode: 200 };
 }

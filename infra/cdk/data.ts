@@ -102,6 +102,10 @@ export class Data extends Construct {
       debugLogging: false,
     };
 
+    // As measured locally (docs/BENCHMARKS.md): JIT compiling the settle's CTEs costs more than it
+    // saves, and at the default random_page_cost of 4 the planner scans whole tables for a tick batch.
+    const tuning = { jit: '0', random_page_cost: '1.1' };
+
     if (props.database === 'aurora') {
       const cluster = new rds.DatabaseCluster(this, 'LedgerCluster', {
         engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 }),
@@ -109,6 +113,7 @@ export class Data extends Construct {
         // The tick queries every second, so the cluster never idles long enough to pause: 0.5 is the floor.
         serverlessV2MinCapacity: 0.5,
         serverlessV2MaxCapacity: 4,
+        parameters: tuning,
         vpc: this.vpc,
         vpcSubnets: isolated,
         securityGroups: [databaseSecurityGroup],
@@ -126,8 +131,10 @@ export class Data extends Construct {
       this.databaseSecret = cluster.secret;
       this.proxy = cluster.addProxy('LedgerDatabaseProxy', { ...proxyOptions, secrets: [this.databaseSecret] });
     } else {
+      const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
       const instance = new rds.DatabaseInstance(this, 'LedgerDatabase', {
-        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+        engine,
+        parameterGroup: new rds.ParameterGroup(this, 'LedgerParameters', { engine, parameters: tuning }),
         instanceType: ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.MICRO),
         vpc: this.vpc,
         vpcSubnets: isolated,

@@ -270,6 +270,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     } catch {
       return sendError(res, 400, 'invalid_input', 'The request URL is not valid.');
     }
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) return sendError(res, 400, 'invalid_input', 'The Host header is required.');
     if (url.pathname.startsWith('/api/') || url.pathname === '/api') return handleApi(req, res, url);
     if (url.pathname.startsWith('/@connections/')) {
       // The management API is for the functions on this machine only.
@@ -283,12 +284,32 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return handleStatic(req, res, url);
   }
 
-  const server = http.createServer((req, res) => {
+  // Node would answer a missing Host with a bare 400 of its own: handle() answers it as JSON.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
+      // The client broke off or sent a body the parser refused (answered by clientError): nothing to answer.
+      if ((err as { code?: unknown }).code === 'ECONNRESET') return void res.destroy();
       log({ level: 'ERROR', msg: 'gateway error', error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) sendError(res, 500, 'internal', 'Something went wrong on our side. Please try again.');
       else res.destroy();
     });
+  });
+  // A request Node's HTTP parser refuses (malformed, conflicting lengths, headers too large) gets
+  // the API's JSON error and the security headers, like every other answer, not Node's bare 400.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'payload_too_large', 'The request headers are too large.']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'invalid_input', 'The request took too long to arrive.']
+          : [400, 'invalid_input', 'The request is not valid HTTP.'];
+    const body = JSON.stringify({ error: { code, message } });
+    const headers = { ...securityHeaders, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Bad Request'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -298,7 +319,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   function refuse(socket: Duplex, status: number): void {
     const reason = http.STATUS_CODES[status] ?? 'Refused';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // The security headers too: every answer of the gateway carries them.
+    const headers = Object.entries(securityHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

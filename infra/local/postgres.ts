@@ -51,7 +51,10 @@ export async function startEmbeddedPostgres(opts: {
     persistent: opts.persistent ?? true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'jit=off', '-c', 'fsync=on'],
+    // jit=off: JIT compiling the settle's CTEs costs more than it saves (docs/BENCHMARKS.md).
+    // random_page_cost=1.1: the tables are cached (or on SSD, as on RDS); at the default 4 the
+    // planner scans all of users and sessions for every tick batch instead of probing the keys.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'jit=off', '-c', 'random_page_cost=1.1', '-c', 'fsync=on'],
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });

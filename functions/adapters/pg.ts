@@ -71,6 +71,13 @@ export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<
     throw translate(err);
   }
   let broken = false;
+  // A checked-out client has no pool listener: a connection the server cuts between two
+  // statements (a restart, a failover) would be an uncaught 'error' that kills the process.
+  // Listen while the transaction runs; its next statement then fails and is a 503.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -82,6 +89,7 @@ export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<
     });
     throw translate(err);
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

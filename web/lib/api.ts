@@ -29,9 +29,10 @@ function parseRetryAfter(header: string | null): number | null {
   return Math.max(0, Math.ceil((dateMs - Date.now()) / 1000));
 }
 
-type RequestOptions = { method?: 'GET' | 'POST'; token?: string | null; body?: unknown };
+export type RequestOptions = { method?: 'GET' | 'POST'; token?: string | null; body?: unknown };
 
-async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+/** One API call: JSON in and out, bearer token, `{error}` bodies thrown as ApiError. */
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   let apiUrl: string;
   try {
     ({ apiUrl } = await loadConfig());

@@ -1,6 +1,5 @@
 'use client';
 
-import { AppHeader } from '@/components/dashboard/app-header';
 import { DashboardSkeleton } from '@/components/dashboard/dashboard-skeleton';
 import { EndedBanner } from '@/components/dashboard/ended-banner';
 import { CoinsIcon, HourglassIcon, WalletIcon } from '@/components/dashboard/icons';
@@ -9,6 +8,8 @@ import { LowCreditNotice } from '@/components/dashboard/low-credit-notice';
 import { SessionCard } from '@/components/dashboard/session-card';
 import { StatCard } from '@/components/dashboard/stat-card';
 import { Notice } from '@/components/notice';
+import { PageShell } from '@/components/shell/page-shell';
+import Link from 'next/link';
 import { useCountdown } from '@/hooks/use-countdown';
 import { useLiveSession } from '@/hooks/use-live-session';
 import { formatClock, formatDurationWords, formatTimeOfDay } from '@/lib/clock';
@@ -26,28 +27,20 @@ export default function DashboardPage() {
   const running = session?.isActive === true;
 
   return (
-    <div className="flex min-h-dvh flex-col">
-      <AppHeader
-        connection={live.phase === 'ready' ? live.connection : 'connecting'}
-        onLogOut={live.logOut}
-        loggingOut={live.pending === 'logout'}
-      />
-      <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:px-6 md:py-8 lg:px-8 wide:max-w-[100rem]">
-        <div className="flex flex-col gap-1 sm:flex-row sm:items-end sm:justify-between">
-          <div className="min-w-0">
-            <h1 className="text-2xl font-semibold tracking-tight text-slate-900 sm:text-3xl">Dashboard</h1>
-            <p className="mt-1 truncate text-sm text-slate-600">
-              {user ? (
-                <>
-                  Signed in as <span className="font-medium text-slate-800">{user.email}</span>
-                </>
-              ) : (
-                'Loading your account…'
-              )}
-            </p>
-          </div>
-        </div>
-
+    <PageShell
+      live={live}
+      section="/dashboard"
+      title="Dashboard"
+      lead={
+        user ? (
+          <span className="block truncate">
+            Signed in as <span className="font-medium text-slate-800">{user.email}</span>
+          </span>
+        ) : (
+          'Loading your account…'
+        )
+      }
+    >
         {live.phase === 'loading' ? (
           <div className="mt-6 space-y-4">
             {live.loadError ? (
@@ -89,6 +82,15 @@ export default function DashboardPage() {
                   { label: 'Session time it buys', value: formatDurationWords(user.credits * live.periodMs) },
                   { label: 'Rate', value: `${Math.round(60_000 / live.periodMs)} credits / min` },
                 ]}
+                footer={
+                  <Link
+                    href="/credits"
+                    className="inline-flex min-h-11 items-center gap-1.5 rounded-lg text-sm font-semibold text-indigo-700 hover:text-indigo-900"
+                  >
+                    Buy credits
+                    <span aria-hidden="true">→</span>
+                  </Link>
+                }
               />
               <StatCard
                 title="Time left"
@@ -124,13 +126,6 @@ export default function DashboardPage() {
             </div>
           </>
         ) : null}
-      </main>
-      <footer className="border-t border-slate-200 bg-white">
-        <div className="mx-auto flex w-full max-w-6xl flex-col gap-1 px-4 py-5 text-xs text-slate-600 sm:flex-row sm:justify-between sm:px-6 lg:px-8 wide:max-w-[100rem]">
-          <p>Minute Credits — prepaid live sessions, billed to the period.</p>
-          <p>Times are shown in your local time zone.</p>
-        </div>
-      </footer>
-    </div>
+    </PageShell>
   );
 }

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import type { EndedNotice } from '@/hooks/use-live-session';
 import { formatDurationWords, formatTimeOfDay, sessionDurationMs } from '@/lib/clock';
 import { Notice } from '../notice';
@@ -15,13 +16,16 @@ export function EndedBanner({ notice, onDismiss }: { notice: EndedNotice; onDism
   return reason === 'exhausted' ? (
     <Notice tone="warning" title="Your credits ran out" onDismiss={onDismiss} testId="ended-banner">
       <span data-reason="exhausted">
-        The session ended{at ? ` at ${at}` : ''} when your balance reached zero. It ran {ran} and used {used}.
+        The session ended{at ? ` at ${at}` : ''} when your balance reached zero. It ran {ran} and used {used}.{' '}
+        <Link href="/credits" className="font-semibold underline underline-offset-4 hover:no-underline">
+          Buy credits
+        </Link>
       </span>
     </Notice>
   ) : (
     <Notice tone="success" title="Session stopped" onDismiss={onDismiss} testId="ended-banner">
       <span data-reason="stopped">
-        You stopped the session{at ? ` at ${at}` : ''}. It ran {ran} and used {used}.
+        The session was stopped{at ? ` at ${at}` : ''}. It ran {ran} and used {used}.
       </span>
     </Notice>
   );

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { LOW_CREDIT_THRESHOLD_MS, formatDurationWords } from '@/lib/clock';
 import { Notice } from '../notice';
 
@@ -22,7 +23,10 @@ export function LowCreditNotice(props: LowCreditNoticeProps) {
     <Notice tone="warning" title="Less than a minute of credits left" testId="low-credit-warning">
       {running
         ? `Your session will end in ${formatDurationWords(timeLeftMs ?? 0)} when your credits run out.`
-        : `Your ${credits === 1 ? 'credit buys' : `${credits} credits buy`} ${formatDurationWords(credits * periodMs)} of session time.`}
+        : `Your ${credits === 1 ? 'credit buys' : `${credits} credits buy`} ${formatDurationWords(credits * periodMs)} of session time.`}{' '}
+      <Link href="/credits" className="font-semibold underline underline-offset-4 hover:no-underline">
+        Buy credits
+      </Link>
     </Notice>
   );
 }

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import type { ActionError, PendingAction } from '@/hooks/use-live-session';
 import { describeMinutes, formatClock, formatDurationWords, formatTimeOfDay } from '@/lib/clock';
 import type { WireSession } from '@/lib/wire';
@@ -165,7 +166,10 @@ export function SessionCard({
         )}
         {outOfCredits && !actionError ? (
           <p id="session-no-credits" className="text-center text-sm text-slate-600">
-            You’ve used all your credits, so a new session can’t start.
+            You’ve used all your credits, so a new session can’t start.{' '}
+            <Link href="/credits" className="font-semibold text-indigo-700 underline underline-offset-4 hover:text-indigo-900">
+              Buy credits
+            </Link>
           </p>
         ) : null}
         <p className="text-center text-xs text-slate-600">

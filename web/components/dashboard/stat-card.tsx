@@ -13,10 +13,12 @@ export interface StatCardProps {
   testId: string;
   /** Extra facts under the caption, as label/value rows. */
   details?: { label: string; value: ReactNode }[];
+  /** A link or control under everything else. */
+  footer?: ReactNode;
 }
 
 /** One number with its unit and a sentence of context. */
-export function StatCard({ title, value, unit, caption, live = false, muted = false, icon, testId, details }: StatCardProps) {
+export function StatCard({ title, value, unit, caption, live = false, muted = false, icon, testId, details, footer }: StatCardProps) {
   return (
     <Card title={title} action={icon}>
       <p className="mt-3 flex items-baseline gap-2" aria-live={live ? 'polite' : undefined} aria-atomic={live ? true : undefined}>
@@ -41,6 +43,7 @@ export function StatCard({ title, value, unit, caption, live = false, muted = fa
           </dl>
         </div>
       ) : null}
+      {footer ? <div className={details && details.length > 0 ? 'mt-2' : 'mt-auto pt-3'}>{footer}</div> : null}
     </Card>
   );
 }

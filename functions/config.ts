@@ -59,6 +59,9 @@ const schema = z.object({
   SIGNUP_MAX_PER_ADDRESS: int(20, 1, 100_000),
   SIGNUP_WINDOW_S: int(3600, 1, 86_400),
   BCRYPT_ROUNDS: int(12, 4, 15),
+  // Worker threads for bcrypt: 0 runs it inline (Lambda: one request per container); the local
+  // stack sets 1 so logins never stall the other requests of its single process.
+  PASSWORD_HASH_WORKERS: int(0, 0, 16),
   // Top-ups: `local` approves every payment, `decline` refuses every one (tests). Unset means
   // `local` outside production and no payments in production (a real provider plugs in there).
   PAYMENT_PROVIDER: z.enum(['local', 'decline']).optional(),
@@ -97,6 +100,7 @@ export interface Config {
   readonly signupMaxPerAddress: number;
   readonly signupWindowS: number;
   readonly bcryptRounds: number;
+  readonly passwordWorkers: number;
   /** The payment provider for top-ups; null: payments are off (production without a provider). */
   readonly paymentProvider: 'local' | 'decline' | null;
 }
@@ -147,6 +151,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     signupMaxPerAddress: e.SIGNUP_MAX_PER_ADDRESS,
     signupWindowS: e.SIGNUP_WINDOW_S,
     bcryptRounds: e.BCRYPT_ROUNDS,
+    passwordWorkers: e.PASSWORD_HASH_WORKERS,
     paymentProvider: e.PAYMENT_PROVIDER ?? (e.NODE_ENV === 'production' ? null : 'local'),
   });
 }

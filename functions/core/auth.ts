@@ -1,9 +1,9 @@
 // Accounts and tokens: bcryptjs at 12 rounds, jose HS256 JWTs (24 h, `sub` = user id, `jti`),
 // revocation (PostgreSQL is the truth, Redis a cache) and rate limits on logins and signups.
 import { randomUUID } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import { comparePassword, hashPassword as hashWithBcrypt } from '../adapters/password-hasher';
 import { config } from '../config';
 import { AppError } from './errors';
 import { cacheRevokedToken, isRevokedInCache, limiter } from './limits';
@@ -62,12 +62,12 @@ export type Credentials = z.infer<typeof credentialsSchema>;
 // Compared against when the email is unknown, so both failures take about the same time.
 let dummyHash: Promise<string> | undefined;
 function getDummyHash(): Promise<string> {
-  dummyHash ??= bcrypt.hash(randomUUID(), config().bcryptRounds);
+  dummyHash ??= hashWithBcrypt(randomUUID(), config().bcryptRounds);
   return dummyHash;
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return bcrypt.hash(password, config().bcryptRounds);
+  return hashWithBcrypt(password, config().bcryptRounds);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ export async function login(input: Credentials, clientAddress: string, nowMs: nu
   }
   const found = await store.findUserForLogin(input.email);
   const hash = found?.passwordHash ?? (await getDummyHash());
-  const ok = await bcrypt.compare(input.password, hash);
+  const ok = await comparePassword(input.password, hash);
   if (found === null || !ok) {
     await Promise.all([byEmail.limit(input.email), byAddress.limit(clientAddress)]);
     throw new AppError('invalid_credentials', 'The email or password is incorrect.');

@@ -110,6 +110,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     setDefault('ALLOWED_ORIGINS', `${origin},http://localhost:${port}`);
     setDefault('JWT_SECRET', jwtSecretFor(dataDir));
     setDefault('AWS_REGION', 'us-east-1');
+    // One process serves every request here: bcrypt runs on a worker thread, off the event loop.
+    setDefault('PASSWORD_HASH_WORKERS', '1');
     // The SDK clients need some credentials; locally any will do.
     setDefault('AWS_ACCESS_KEY_ID', 'local');
     setDefault('AWS_SECRET_ACCESS_KEY', 'local');
@@ -137,6 +139,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     stops.push(() => gateway.close());
     const { closeDb } = await import('../../functions/adapters/pg');
     stops.push(() => closeDb());
+    const { closePasswordWorkers } = await import('../../functions/adapters/password-hasher');
+    stops.push(() => closePasswordWorkers());
 
     // The tick, as EventBridge Scheduler + the tick Lambda run it in the cloud, in-process.
     const { runTickLoop } = await import('../../functions/core/tick');

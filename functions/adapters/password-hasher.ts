@@ -1,0 +1,80 @@
+// bcrypt (bcryptjs) off the event loop. A hash or compare at 12 rounds is ~300 ms of CPU: in
+// Lambda each invocation has its container to itself, so it runs inline; in one long-lived
+// process (the local stack) it runs on worker threads, so logins never stall other requests.
+import { Worker } from 'node:worker_threads';
+import bcrypt from 'bcryptjs';
+import { config } from '../config';
+
+type Job = { op: 'hash'; password: string; rounds: number } | { op: 'compare'; password: string; hash: string };
+
+// CommonJS source for the worker: it resolves bcryptjs from node_modules (present wherever
+// workers are enabled; Lambda bundles run inline instead).
+const workerSource = `
+const { parentPort } = require('node:worker_threads');
+const bcrypt = require('bcryptjs');
+parentPort.on('message', (job) => {
+  const done = (result, error) => parentPort.postMessage({ id: job.id, result, error });
+  try {
+    if (job.op === 'hash') done(bcrypt.hashSync(job.password, job.rounds));
+    else done(bcrypt.compareSync(job.password, job.hash));
+  } catch (err) {
+    done(undefined, String(err && err.message || err));
+  }
+});`;
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+let pool: Worker[] | undefined;
+let next = 0;
+let nextId = 1;
+const pending = new Map<number, Pending>();
+
+function workers(): Worker[] {
+  if (pool === undefined) {
+    const n = config().passwordWorkers;
+    pool = Array.from({ length: n }, () => {
+      const w = new Worker(workerSource, { eval: true });
+      w.unref();
+      w.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+        const p = pending.get(m.id);
+        if (p === undefined) return;
+        pending.delete(m.id);
+        if (m.error !== undefined) p.reject(new Error(m.error));
+        else p.resolve(m.result);
+      });
+      return w;
+    });
+  }
+  return pool;
+}
+
+function run<T>(job: Job): Promise<T> {
+  const all = workers();
+  const worker = all[next++ % all.length];
+  if (worker === undefined) throw new Error('no password worker');
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ ...job, id });
+  });
+}
+
+export function hashPassword(password: string, rounds: number): Promise<string> {
+  if (config().passwordWorkers === 0) return bcrypt.hash(password, rounds);
+  return run<string>({ op: 'hash', password, rounds });
+}
+
+export function comparePassword(password: string, hash: string): Promise<boolean> {
+  if (config().passwordWorkers === 0) return bcrypt.compare(password, hash);
+  return run<boolean>({ op: 'compare', password, hash });
+}
+
+/** Stops the worker threads (tests, shutdown). */
+export async function closePasswordWorkers(): Promise<void> {
+  const all = pool ?? [];
+  pool = undefined;
+  await Promise.all(all.map((w) => w.terminate()));
+}

@@ -1,17 +1,18 @@
 // bcrypt (bcryptjs) off the event loop. A hash or compare at 12 rounds is ~300 ms of CPU: in
 // Lambda each invocation has its container to itself, so it runs inline; in one long-lived
 // process (the local stack) it runs on worker threads, so logins never stall other requests.
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
 import { config } from '../config';
 
 type Job = { op: 'hash'; password: string; rounds: number } | { op: 'compare'; password: string; hash: string };
 
-// CommonJS source for the worker: it resolves bcryptjs from node_modules (present wherever
-// workers are enabled; Lambda bundles run inline instead).
+// CommonJS source for the worker. It loads bcryptjs from the path this module resolved (the
+// process's working directory may be anywhere); Lambda bundles run inline instead.
 const workerSource = `
-const { parentPort } = require('node:worker_threads');
-const bcrypt = require('bcryptjs');
+const { parentPort, workerData } = require('node:worker_threads');
+const bcrypt = require(workerData.bcryptPath);
 parentPort.on('message', (job) => {
   const done = (result, error) => parentPort.postMessage({ id: job.id, result, error });
   try {
@@ -35,9 +36,18 @@ const pending = new Map<number, Pending>();
 function workers(): Worker[] {
   if (pool === undefined) {
     const n = config().passwordWorkers;
+    const bcryptPath = createRequire(import.meta.url).resolve('bcryptjs');
     pool = Array.from({ length: n }, () => {
-      const w = new Worker(workerSource, { eval: true });
+      const w = new Worker(workerSource, { eval: true, workerData: { bcryptPath } });
       w.unref();
+      // A worker that dies fails what it had in hand; the next call starts a new pool.
+      w.on('error', (err) => {
+        for (const [id, p] of pending) {
+          pending.delete(id);
+          p.reject(err);
+        }
+        pool = undefined;
+      });
       w.on('message', (m: { id: number; result?: unknown; error?: string }) => {
         const p = pending.get(m.id);
         if (p === undefined) return;

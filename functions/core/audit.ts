@@ -5,7 +5,7 @@
 // - no active session more than 10 s past its endsAt (tick and timer both failed);
 // - at most one active session per user;
 // - each ended session was charged exactly what the billing rule gives for its end.
-import { ms, query } from '../adapters/pg';
+import { ms, withTransaction, type PoolClient } from '../adapters/pg';
 
 export interface Discrepancy {
   readonly kind:
@@ -25,15 +25,31 @@ export interface Discrepancy {
 export const overdueGraceMs = 10_000;
 
 export async function auditLedger(periodMs: number, userId?: string): Promise<Discrepancy[]> {
+  // Set-based: one aggregate per table (not a lookup per row), in one read-only snapshot, with no
+  // statement timeout — an audit of a large ledger may take longer than a request may.
+  return withTransaction(async (client) => {
+    await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    await client.query('SET LOCAL statement_timeout = 0');
+    return auditIn(client, periodMs, userId);
+  });
+}
+
+async function auditIn(client: PoolClient, periodMs: number, userId: string | undefined): Promise<Discrepancy[]> {
   const filter = userId === undefined ? '' : 'AND u.id = $2::uuid';
+  const logFilter = userId === undefined ? '' : 'WHERE l.user_id = $2::uuid';
   const params: unknown[] = userId === undefined ? [periodMs] : [periodMs, userId];
   const out: Discrepancy[] = [];
 
-  const users = await query<{ id: string; credits: number; ledger_sum: number; newest_remaining: number | null }>(
-    `SELECT u.id::text, u.credits,
-            COALESCE((SELECT -sum(l.credits_deducted) FROM credit_logs l WHERE l.user_id = u.id), 0)::int AS ledger_sum,
-            (SELECT l.remaining_credits FROM credit_logs l WHERE l.user_id = u.id ORDER BY l.id DESC LIMIT 1) AS newest_remaining
-     FROM users u WHERE $1::int > 0 ${filter}`,
+  const users = await client.query<{ id: string; credits: number; ledger_sum: number; newest_remaining: number | null }>(
+    `WITH sums AS (
+       SELECT l.user_id, -sum(l.credits_deducted)::int AS ledger_sum, max(l.id) AS newest_id
+       FROM credit_logs l ${logFilter} GROUP BY l.user_id
+     )
+     SELECT u.id::text, u.credits, COALESCE(s.ledger_sum, 0) AS ledger_sum, n.remaining_credits AS newest_remaining
+     FROM users u
+     LEFT JOIN sums s ON s.user_id = u.id
+     LEFT JOIN credit_logs n ON n.id = s.newest_id
+     WHERE $1::int > 0 ${filter}`,
     params,
   );
   for (const u of users.rows) {
@@ -46,7 +62,7 @@ export async function auditLedger(periodMs: number, userId?: string): Promise<Di
     }
   }
 
-  const sessions = await query<{
+  const sessions = await client.query<{
     id: string;
     user_id: string;
     consumed: number;
@@ -58,11 +74,16 @@ export async function auditLedger(periodMs: number, userId?: string): Promise<Di
     credits: number;
     now_ms: number;
   }>(
-    `SELECT s.id::text, s.user_id::text, s.credits_consumed AS consumed,
-            COALESCE((SELECT sum(l.credits_deducted) FROM credit_logs l WHERE l.session_id = s.id), 0)::int AS ledger_sum,
+    `WITH sums AS (
+       SELECT l.session_id, sum(l.credits_deducted)::int AS ledger_sum
+       FROM credit_logs l WHERE l.session_id IS NOT NULL ${userId === undefined ? '' : 'AND l.user_id = $2::uuid'} GROUP BY l.session_id
+     )
+     SELECT s.id::text, s.user_id::text, s.credits_consumed AS consumed,
+            COALESCE(ss.ledger_sum, 0) AS ledger_sum,
             s.is_active, s.end_reason, ${ms('s.start_time')} AS start_ms, ${ms('s.end_time')} AS end_ms,
             u.credits, ${ms('clock_timestamp()')} AS now_ms
-     FROM sessions s JOIN users u ON u.id = s.user_id WHERE $1::int > 0 ${filter}`,
+     FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN sums ss ON ss.session_id = s.id
+     WHERE $1::int > 0 ${filter}`,
     params,
   );
   const activeByUser = new Map<string, number>();

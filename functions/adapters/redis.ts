@@ -4,6 +4,8 @@ import { Redis } from '@upstash/redis';
 import { config } from '../config';
 import { AppError } from '../core/errors';
 
+export type RedisPipeline = ReturnType<Redis['pipeline']>;
+
 let clientPromise: Promise<Redis> | undefined;
 
 async function createClient(): Promise<Redis> {

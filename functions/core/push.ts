@@ -91,15 +91,12 @@ export async function pushToUsers(messages: ReadonlyArray<{ userId: string; mess
     stats.failed = messages.length;
     return stats;
   }
-  log.debug('push', { users: messages.length, connections: [...connections.values()].flat().length });
   const deliveries: Array<{ connectionId: string; userId: string; message: ServerMessage }> = [];
   for (const m of messages) {
     for (const connectionId of connections.get(m.userId) ?? []) deliveries.push({ connectionId, userId: m.userId, message: m.message });
   }
   await mapLimit(deliveries, pushConcurrency, async (d) => {
-    const outcome = await sendToConnection(d.connectionId, d.message, d.userId);
-    log.debug('push sent', { connectionId: d.connectionId, outcome });
-    stats[outcome] += 1;
+    stats[await sendToConnection(d.connectionId, d.message, d.userId)] += 1;
   });
   return stats;
 }

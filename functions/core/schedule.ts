@@ -1,7 +1,7 @@
 // The schedule: a Redis sorted set of active session ids scored by their next charge time (ms).
 // It is a fast path, never the truth: a marker key says it was built from PostgreSQL; when the
 // marker is gone (a flush, a new Redis) the schedule is rebuilt before the tick charges anything.
-import { withRedis } from '../adapters/redis';
+import { withRedis, type RedisPipeline } from '../adapters/redis';
 import { listActiveSessions } from './store';
 
 const scheduleKey = 'schedule:sessions';
@@ -13,15 +13,21 @@ export interface ScheduleEntry {
   readonly scoreMs: number;
 }
 
+/** Queues ZADDs of `entries` on `p`, in chunks; with `nx`, existing members keep their score. */
+function queueZadd(p: RedisPipeline, entries: readonly ScheduleEntry[], nx = false): void {
+  for (let i = 0; i < entries.length; i += rebuildChunk) {
+    const [first, ...rest] = entries.slice(i, i + rebuildChunk).map((e) => ({ score: e.scoreMs, member: e.id }));
+    if (first === undefined) continue;
+    if (nx) p.zadd(scheduleKey, { nx: true }, first, ...rest);
+    else p.zadd(scheduleKey, first, ...rest);
+  }
+}
+
 export async function addToSchedule(entries: readonly ScheduleEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await withRedis(async (r) => {
     const p = r.pipeline();
-    for (let i = 0; i < entries.length; i += rebuildChunk) {
-      const chunk = entries.slice(i, i + rebuildChunk);
-      const [first, ...rest] = chunk.map((e) => ({ score: e.scoreMs, member: e.id }));
-      if (first !== undefined) p.zadd(scheduleKey, first, ...rest);
-    }
+    queueZadd(p, entries);
     await p.exec();
   });
 }
@@ -36,8 +42,7 @@ export async function updateSchedule(rescore: readonly ScheduleEntry[], remove: 
   if (rescore.length === 0 && remove.length === 0) return;
   await withRedis(async (r) => {
     const p = r.pipeline();
-    const [first, ...rest] = rescore.map((e) => ({ score: e.scoreMs, member: e.id }));
-    if (first !== undefined) p.zadd(scheduleKey, first, ...rest);
+    queueZadd(p, rescore);
     if (remove.length > 0) p.zrem(scheduleKey, ...remove);
     await p.exec();
   });
@@ -90,10 +95,7 @@ export async function reconcileSchedule(periodMs: number): Promise<number> {
   if (active.length === 0) return 0;
   return withRedis(async (r) => {
     const p = r.pipeline();
-    for (let i = 0; i < active.length; i += rebuildChunk) {
-      const [first, ...rest] = active.slice(i, i + rebuildChunk).map((s) => ({ score: s.nextChargeMs, member: s.id }));
-      if (first !== undefined) p.zadd(scheduleKey, { nx: true }, first, ...rest);
-    }
+    queueZadd(p, active.map((s) => ({ id: s.id, scoreMs: s.nextChargeMs })), true);
     const added = (await p.exec()) as number[];
     return added.reduce((a, b) => a + Number(b), 0);
   });

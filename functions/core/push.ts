@@ -95,6 +95,7 @@ export async function pushToUsers(messages: ReadonlyArray<{ userId: string; mess
   for (const m of messages) {
     for (const connectionId of connections.get(m.userId) ?? []) deliveries.push({ connectionId, userId: m.userId, message: m.message });
   }
+  log.debug('push', { users: messages.length, deliveries: deliveries.length });
   await mapLimit(deliveries, pushConcurrency, async (d) => {
     stats[await sendToConnection(d.connectionId, d.message, d.userId)] += 1;
   });

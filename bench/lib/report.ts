@@ -157,7 +157,7 @@ function rows(report: BenchReport): Row[] {
     out.push({ section: s, figure: `largest handler bundle (${largest?.entry}), minified`, value: summarize([(largest?.raw ?? Number.NaN) / 1024]), unit: 'KB', target: { op: '<=', value: 1024, label: '≤ 1 MB' } });
     out.push({ section: s, figure: 'largest handler bundle, gzip', value: summarize([(largest?.gzip ?? Number.NaN) / 1024]), unit: 'KB' });
     const dash = size.pages['dashboard.html'];
-    if (dash !== undefined) out.push({ section: s, figure: `site first-load JS (dashboard, ${dash.scripts} scripts), gzip`, value: summarize([dash.gzip / 1024]), unit: 'KB', target: { op: '<=', value: 150, label: '≤ 150 KB' } });
+    if (dash !== undefined) out.push({ section: s, figure: `site first-load JS (dashboard, ${dash.scripts} scripts; the noModule polyfills, which module browsers skip, not counted), gzip`, value: summarize([dash.gzip / 1024]), unit: 'KB', target: { op: '<=', value: 150, label: '≤ 150 KB' } });
     const l10 = ok(res['lateness-10000']);
     if (l10.length > 0) {
       out.push({ section: s, figure: 'local stack at 10,000 sessions: Node process RSS', value: pick(l10, (r) => r.memory.nodeRssEnd / 2 ** 20), unit: 'MB' });

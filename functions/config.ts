@@ -40,6 +40,8 @@ const schema = z.object({
   TICK_MS: int(1000, 0, 60_000),
   TICK_BATCH_SIZE: int(1000, 1, 50_000),
   TICK_MAX_BATCHES: int(100, 1, 10_000),
+  // Batches the tick settles at once, each in its own transaction (at most the pool's size).
+  TICK_CONCURRENCY: int(2, 1, 16),
   SIGNUP_CREDITS: int(100, 0, 1_000_000),
   // WebSocket management endpoint (the stage's callback URL in the cloud, the gateway locally).
   WS_CALLBACK_URL: optionalString,
@@ -84,6 +86,7 @@ export interface Config {
   readonly tickMs: number;
   readonly tickBatchSize: number;
   readonly tickMaxBatches: number;
+  readonly tickConcurrency: number;
   readonly signupCredits: number;
   readonly wsCallbackUrl: string | undefined;
   readonly schedulerEndpoint: string | undefined;
@@ -135,6 +138,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     tickMs: e.TICK_MS,
     tickBatchSize: e.TICK_BATCH_SIZE,
     tickMaxBatches: e.TICK_MAX_BATCHES,
+    tickConcurrency: Math.min(e.TICK_CONCURRENCY, e.DATABASE_POOL_MAX),
     signupCredits: e.SIGNUP_CREDITS,
     wsCallbackUrl: e.WS_CALLBACK_URL,
     schedulerEndpoint: e.SCHEDULER_ENDPOINT,

@@ -274,3 +274,33 @@ describe('sessions', () => {
     expect(rows[0].credits_consumed).toBe(rows[0].ledger);
   });
 });
+
+describe('ledger audit', () => {
+  it('reports ledger rows whose user is missing or whose session belongs to someone else', async () => {
+    const a = await client.signup();
+    const b = await client.signup();
+    const started = await client.start(a.token);
+    expect(started.status).toBe(201);
+    const sessionId = started.body.session.id;
+    expect((await client.stop(a.token)).status).toBe(200);
+    const ghost = '00000000-0000-4000-8000-000000000000';
+    const { rows } = await stack.sql.query<{ id: string }>(
+      `INSERT INTO credit_logs (user_id, session_id, credits_deducted, remaining_credits, reason, "timestamp")
+       VALUES ($1, NULL, 5, 0, 'adjustment', now()), ($2, $3, 1, 99, 'session_charge', now()) RETURNING id::text`,
+      [ghost, b.user.id, sessionId],
+    );
+    try {
+      const { auditLedger } = await import('../functions/core/audit');
+      const orphans = (await auditLedger(periodMs)).filter((d) => d.kind === 'ledger_row_orphaned');
+      expect(orphans).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ userId: ghost, detail: expect.stringContaining('a user that does not exist') }),
+          expect.objectContaining({ userId: b.user.id, sessionId, detail: expect.stringContaining(`session ${sessionId} of another user`) }),
+        ]),
+      );
+      expect(orphans).toHaveLength(2);
+    } finally {
+      await stack.sql.query(`DELETE FROM credit_logs WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+    }
+  });
+});

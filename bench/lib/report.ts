@@ -62,9 +62,13 @@ function rows(report: BenchReport): Row[] {
   // Tick throughput
   const tp = ok(res.throughput)[0];
   if (tp !== undefined) {
-    for (const [n, r] of Object.entries(tp.results as Record<string, { settle: number[]; tick: number[]; naive: number[]; floor?: number[] }>)) {
+    const lanes = typeof tp.concurrency === 'number' ? tp.concurrency : 1;
+    for (const [n, r] of Object.entries(tp.results as Record<string, { settle: number[]; settle1?: number[]; tick: number[]; naive: number[]; floor?: number[] }>)) {
       const label = `N = ${Number(n).toLocaleString('en-US')}`;
-      out.push({ section: 'Tick throughput', figure: `${label}: set-based settle`, value: summarize(r.settle), unit: 'charges/s', target: { op: '>=', value: 40_000, label: '≥ 40,000/s' } });
+      out.push({ section: 'Tick throughput', figure: `${label}: set-based settle (${lanes} batch${lanes === 1 ? '' : 'es'} at once, as the tick runs it)`, value: summarize(r.settle), unit: 'charges/s', target: { op: '>=', value: 40_000, label: '≥ 40,000/s' } });
+      if (r.settle1 !== undefined && r.settle1.length > 0) {
+        out.push({ section: 'Tick throughput', figure: `${label}: set-based settle, one batch at a time`, value: summarize(r.settle1), unit: 'charges/s' });
+      }
       out.push({ section: 'Tick throughput', figure: `${label}: real tick pass (Redis + settle + push look-up)`, value: summarize(r.tick), unit: 'charges/s' });
       out.push({ section: 'Tick throughput', figure: `${label}: naive, one transaction per session (pool 10)`, value: summarize(r.naive), unit: 'charges/s' });
       const ratios = r.settle.map((s, i) => s / (r.naive[i] ?? Number.NaN));

@@ -1,6 +1,8 @@
 // Tick throughput, side by side in one process and one database: N sessions each with exactly
 // one charge due, charged three ways:
-//   settle  — the product's set-based settle (store.settleSessions) over batches of TICK_BATCH_SIZE;
+//   settle  — the product's set-based settle (store.settleSessions) over batches of TICK_BATCH_SIZE,
+//             TICK_CONCURRENCY batches at once (each its own transaction), as the tick runs it;
+//   settle1 — the same, one batch at a time;
 //   tick    — the real tick pass (core/tick.tickPass): Redis schedule read, settle, re-score,
 //             push look-up, exactly as the tick loop runs it;
 //   naive   — one transaction per session the way a per-session setInterval server charges
@@ -34,6 +36,7 @@ const { auditLedger } = await import('../../functions/core/audit');
 const { config } = await import('../../functions/config');
 const { log } = await import('../../functions/core/log');
 const batchSize = config().tickBatchSize;
+const lanes = config().tickConcurrency;
 await ensureSchedule(periodMs);
 
 let seq = 0;
@@ -53,18 +56,27 @@ async function chargedSince(ids: readonly string[]): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-async function runSettle(ids: string[], batch: number): Promise<number> {
+/** Runs `fn` over the batches of `ids`, `lanes` batches at once; the elapsed ms. */
+async function inLanes(ids: string[], batch: number, laneCount: number, fn: (part: string[]) => Promise<unknown>): Promise<number> {
+  const parts: string[][] = [];
+  for (let i = 0; i < ids.length; i += batch) parts.push(ids.slice(i, i + batch));
   const t0 = performance.now();
-  for (let i = 0; i < ids.length; i += batch) await settleSessions(ids.slice(i, i + batch), periodMs);
+  await Promise.all(
+    Array.from({ length: laneCount }, async () => {
+      for (let part = parts.shift(); part !== undefined; part = parts.shift()) await fn(part);
+    }),
+  );
   return performance.now() - t0;
 }
+
+const runSettle = (ids: string[], batch: number, laneCount: number): Promise<number> => inLanes(ids, batch, laneCount, (part) => settleSessions(part, periodMs));
 
 async function runTick(ids: string[]): Promise<number> {
   await addToSchedule(ids.map((id) => ({ id, scoreMs: Date.now() - 1000 })));
   const t0 = performance.now();
   let settled = 0;
   while (settled < ids.length) {
-    const r = await tickPass({ periodMs, batchSize, maxBatches: 10_000, log });
+    const r = await tickPass({ periodMs, batchSize, maxBatches: 10_000, concurrency: lanes, log });
     if (r.settled === 0) break;
     settled += r.settled;
   }
@@ -125,19 +137,17 @@ async function runNaive(ids: string[]): Promise<number> {
  * statement per batch, without the settle's locks, clock or billing arithmetic. The settle's
  * rate against this shows how close it is to what this machine's PostgreSQL can write.
  */
-async function runFloor(ids: string[], batch: number): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < ids.length; i += batch) {
-    await stack.sql.query(
+function runFloor(ids: string[], batch: number): Promise<number> {
+  return inLanes(ids, batch, lanes, (part) =>
+    stack.sql.query(
       `WITH b AS (SELECT id, user_id FROM sessions WHERE id = ANY($1::bigint[])),
        uu AS (UPDATE users u SET credits = u.credits - 1 FROM b WHERE u.id = b.user_id RETURNING u.id, u.credits),
        us AS (UPDATE sessions s SET credits_consumed = s.credits_consumed + 1 FROM b WHERE s.id = b.id RETURNING s.id)
        INSERT INTO credit_logs (user_id, session_id, credits_deducted, remaining_credits, reason, "timestamp")
        SELECT b.user_id, b.id, 1, uu.credits, 'session_charge', now() FROM b JOIN uu ON uu.id = b.user_id`,
-      [ids.slice(i, i + batch)],
-    );
-  }
-  return performance.now() - t0;
+      [part],
+    ),
+  );
 }
 
 /** Sequential single-row commits on one connection: what one fsync'd commit costs here. */
@@ -153,30 +163,30 @@ async function commitLatencyMs(): Promise<number> {
   }
 }
 
-type Method = 'settle' | 'tick' | 'naive' | 'floor';
+type Method = 'settle' | 'settle1' | 'tick' | 'naive' | 'floor';
 const commitMs: number[] = [];
 const results: Record<string, Record<Method, number[]>> = {};
 const sweep: Record<string, number[]> = {};
 
 for (let run = 1; run <= p.runs; run++) {
   for (const n of p.sizes) {
-    const row = (results[String(n)] ??= { settle: [], tick: [], naive: [], floor: [] });
-    for (const method of ['settle', 'tick', 'naive', 'floor'] as Method[]) {
+    const row = (results[String(n)] ??= { settle: [], settle1: [], tick: [], naive: [], floor: [] });
+    for (const method of ['settle', 'settle1', 'tick', 'naive', 'floor'] as Method[]) {
       const ids = await seedDue(n);
       const ms =
-        method === 'settle' ? await runSettle(ids, batchSize) : method === 'tick' ? await runTick(ids) : method === 'naive' ? await runNaive(ids) : await runFloor(ids, batchSize);
+        method === 'settle' ? await runSettle(ids, batchSize, lanes) : method === 'settle1' ? await runSettle(ids, batchSize, 1) : method === 'tick' ? await runTick(ids) : method === 'naive' ? await runNaive(ids) : await runFloor(ids, batchSize);
       const charged = await chargedSince(ids);
       if (charged !== n) throw new Error(`${method} at N=${n} charged ${charged}, expected ${n}`);
       const perS = (n / ms) * 1000;
       row[method].push(perS);
-      progress(scope, `run ${run}/${p.runs} N=${n} ${method.padEnd(6)} ${Math.round(perS).toLocaleString('en-US')} charges/s (${Math.round(ms)} ms)`);
+      progress(scope, `run ${run}/${p.runs} N=${n} ${method.padEnd(7)} ${Math.round(perS).toLocaleString('en-US')} charges/s (${Math.round(ms)} ms)`);
     }
   }
   commitMs.push(await commitLatencyMs());
   progress(scope, `run ${run}/${p.runs} one commit (fsync) ${commitMs[commitMs.length - 1]?.toFixed(2)} ms`);
   for (const b of p.batchSweep) {
     const ids = await seedDue(p.batchSweepN);
-    const ms = await runSettle(ids, b);
+    const ms = await runSettle(ids, b, lanes);
     const perS = (p.batchSweepN / ms) * 1000;
     (sweep[String(b)] ??= []).push(perS);
     progress(scope, `run ${run}/${p.runs} batch ${b} over N=${p.batchSweepN}: ${Math.round(perS).toLocaleString('en-US')} charges/s`);
@@ -236,6 +246,7 @@ await stack.stop();
 
 emitResult({
   batchSize,
+  concurrency: lanes,
   periodMs,
   results,
   commitMs,

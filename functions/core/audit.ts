@@ -4,7 +4,9 @@
 // - each session's credits_consumed = Σ credits_deducted of its rows;
 // - no active session more than 10 s past its endsAt (tick and timer both failed);
 // - at most one active session per user;
-// - each ended session was charged exactly what the billing rule gives for its end.
+// - each ended session was charged exactly what the billing rule gives for its end;
+// - every ledger row's user exists, and a charge's session exists and belongs to that user (the
+//   ledger has no foreign keys on its hot insert path: db/migrations/1700000000003_faster_charges.sql).
 import { ms, withTransaction, type PoolClient } from '../adapters/pg';
 
 export interface Discrepancy {
@@ -16,7 +18,8 @@ export interface Discrepancy {
     | 'overdue_session'
     | 'two_active_sessions'
     | 'exhausted_end_mismatch'
-    | 'stopped_charge_mismatch';
+    | 'stopped_charge_mismatch'
+    | 'ledger_row_orphaned';
   readonly userId: string;
   readonly sessionId?: string;
   readonly detail: string;
@@ -109,6 +112,22 @@ async function auditIn(client: PoolClient, periodMs: number, userId: string | un
   }
   for (const [uid, n] of activeByUser) {
     if (n > 1) out.push({ kind: 'two_active_sessions', userId: uid, detail: `${n} active sessions` });
+  }
+
+  const orphans = await client.query<{ user_id: string; session_id: string | null; n: number; no_user: boolean; no_session: boolean }>(
+    `SELECT l.user_id::text, l.session_id::text, count(*)::int AS n,
+            bool_or(u.id IS NULL) AS no_user, bool_or(l.session_id IS NOT NULL AND s.id IS NULL) AS no_session
+     FROM credit_logs l
+     LEFT JOIN users u ON u.id = l.user_id
+     LEFT JOIN sessions s ON s.id = l.session_id
+     WHERE (u.id IS NULL OR (l.session_id IS NOT NULL AND (s.id IS NULL OR s.user_id <> l.user_id)))
+       AND $1::int > 0 ${userId === undefined ? '' : 'AND l.user_id = $2::uuid'}
+     GROUP BY l.user_id, l.session_id`,
+    params,
+  );
+  for (const o of orphans.rows) {
+    const what = o.no_user ? 'a user that does not exist' : o.no_session ? `session ${o.session_id} that does not exist` : `session ${o.session_id} of another user`;
+    out.push({ kind: 'ledger_row_orphaned', userId: o.user_id, ...(o.session_id === null ? {} : { sessionId: o.session_id }), detail: `${o.n} ledger row(s) point at ${what}` });
   }
   return out;
 }

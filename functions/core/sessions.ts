@@ -36,15 +36,25 @@ export function messageFor(r: store.SettleResult, periodMs: number): ServerMessa
  * thrown: the money is already right, and the next tick or read repairs Redis.
  */
 export async function publishSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<PushStats> {
-  const changed = results.filter((r) => r.paid > 0 || r.ended);
-  if (changed.length === 0) return { sent: 0, gone: 0, failed: 0 };
+  const [, stats] = await Promise.all([rescheduleSettlements(results, fx), pushSettlements(results, fx)]);
+  return stats;
+}
+
+const changedBy = (results: readonly store.SettleResult[]): store.SettleResult[] => results.filter((r) => r.paid > 0 || r.ended);
+
+/** The schedule half of publishSettlements: re-score the charged, remove the ended. Never throws. */
+export async function rescheduleSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<void> {
+  const changed = changedBy(results);
   const rescore = changed.filter((r) => !r.ended).map((r) => ({ id: r.session.id, scoreMs: nextChargeAtMs(stateOf(r), fx.periodMs) }));
   const remove = changed.filter((r) => r.ended).map((r) => r.session.id);
-  const [, stats] = await Promise.all([
-    updateSchedule(rescore, remove).catch((err: unknown) => fx.log.warn('schedule update failed', { err })),
-    pushToUsers(changed.map((r) => ({ userId: r.user.id, message: messageFor(r, fx.periodMs) }))),
-  ]);
-  return stats;
+  await updateSchedule(rescore, remove).catch((err: unknown) => fx.log.warn('schedule update failed', { err }));
+}
+
+/** The push half of publishSettlements: tell each changed session's user. Never throws. */
+export async function pushSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<PushStats> {
+  const changed = changedBy(results);
+  if (changed.length === 0) return { sent: 0, gone: 0, failed: 0 };
+  return pushToUsers(changed.map((r) => ({ userId: r.user.id, message: messageFor(r, fx.periodMs) })));
 }
 
 async function armSafely(sessionId: string, atMs: number, fx: Effects): Promise<void> {

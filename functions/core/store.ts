@@ -1,8 +1,8 @@
 // The ledger and session store: every read and write of balances, sessions and credit_logs.
 //
 // One settle: `settleSessions(ids)` applies the billing rule to a list of sessions in one
-// transaction, set-based: lock the session and user rows in session-id order, read the database
-// clock, then one statement charges what is due (capped by the balance), ends the exhausted
+// statement, set-based: it locks the session and user rows in session-id order, reads the database
+// clock, charges what is due (capped by the balance), ends the exhausted
 // sessions at exactly t0 + (consumed + paid)·P, and writes one credit_logs row per session with
 // the number of periods it pays. The tick passes a batch; stop, expire and reads pass one.
 // Writers recompute from stored state, so a retry, a duplicate or a race charges nothing extra.
@@ -71,43 +71,41 @@ const nowSql = `date_trunc('milliseconds', clock_timestamp())`;
 // ---------------------------------------------------------------------------------------------
 // Settle
 
-const lockSql = `
-  SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = ANY($1::bigint[]) AND s.is_active
-  ORDER BY s.id
-  FOR UPDATE OF s, u`;
-
-// Runs after the locks are held, so the clock it reads is not earlier than any charge committed
-// by a writer this transaction waited for (DESIGN.md, One clock).
+// One statement. `locked` takes the row locks in session-id order (the lock order every writer
+// shares: session, then its user) and reads the rows as they are once locked: under READ
+// COMMITTED a row another writer changed meanwhile is re-read at its newest version. `clock`
+// reads the database clock only after `locked` has been read to the end (an aggregate cannot
+// answer before its input is done), so the clock is not earlier than any charge committed by a
+// writer this settle waited for (DESIGN.md, One clock). The updates find their rows by key and,
+// should the statement's snapshot hold an older version, PostgreSQL re-applies them to the
+// newest one, which this transaction holds locked; every value they write comes from `fin`.
 const settleSql = `
-  WITH clock AS MATERIALIZED (
-    SELECT ${ms(nowSql)}::bigint AS now_ms
-  ),
-  cur AS MATERIALIZED (
-    SELECT s.id, s.user_id, u.email, ${ms('s.start_time')}::bigint AS start_ms, s.credits_consumed,
-           u.credits, c.now_ms
-    FROM sessions s JOIN users u ON u.id = s.user_id CROSS JOIN clock c
+  WITH locked AS MATERIALIZED (
+    SELECT s.id, s.user_id, u.email, ${ms('s.start_time')}::bigint AS start_ms, s.credits_consumed, u.credits
+    FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.id = ANY($1::bigint[]) AND s.is_active
+    ORDER BY s.id
+    FOR UPDATE OF s, u
   ),
-  due AS MATERIALIZED (
-    SELECT cur.*,
-           CASE WHEN now_ms < start_ms THEN 0
-                ELSE GREATEST(0, 1 + (now_ms - start_ms) / $2::bigint - credits_consumed) END AS due
-    FROM cur
-  ),
-  calc AS MATERIALIZED (
-    SELECT due.*, LEAST(due, credits)::int AS paid,
-           (LEAST(due, credits) < due) AS exhausted,
-           (credits_consumed + LEAST(due, credits))::int AS new_consumed,
-           (credits - LEAST(due, credits))::int AS new_credits
-    FROM due
+  clock AS MATERIALIZED (
+    SELECT ${ms(nowSql)}::bigint AS now_ms FROM (SELECT count(*) FROM locked) AS all_locked
   ),
   fin AS MATERIALIZED (
-    SELECT calc.*,
-           CASE WHEN exhausted THEN start_ms + new_consumed::bigint * $2::bigint
+    SELECT paid.*,
+           (credits_consumed + paid)::int AS new_consumed,
+           (credits - paid)::int AS new_credits,
+           CASE WHEN paid < due THEN start_ms + (credits_consumed + paid)::bigint * $2::bigint
                 WHEN $3::boolean THEN now_ms END AS end_ms,
-           CASE WHEN exhausted THEN 'exhausted' WHEN $3::boolean THEN 'stopped' END AS end_reason
-    FROM calc
+           CASE WHEN paid < due THEN 'exhausted' WHEN $3::boolean THEN 'stopped' END AS end_reason
+    FROM (
+      SELECT due.*, LEAST(due, credits)::int AS paid
+      FROM (
+        SELECT l.*, c.now_ms,
+               CASE WHEN c.now_ms < l.start_ms THEN 0
+                    ELSE GREATEST(0, 1 + (c.now_ms - l.start_ms) / $2::bigint - l.credits_consumed) END AS due
+        FROM locked l CROSS JOIN clock c
+      ) AS due
+    ) AS paid
   ),
   upd_sessions AS (
     UPDATE sessions s
@@ -118,28 +116,22 @@ const settleSql = `
         updated_at = ${ts('fin.now_ms')}
     FROM fin
     WHERE s.id = fin.id AND (fin.paid > 0 OR fin.end_ms IS NOT NULL)
-    RETURNING s.id
   ),
   upd_users AS (
     UPDATE users u
     SET credits = fin.new_credits, updated_at = ${ts('fin.now_ms')}
     FROM fin
     WHERE u.id = fin.user_id AND fin.paid > 0
-    RETURNING u.id
   ),
   ins_logs AS (
     INSERT INTO credit_logs (user_id, session_id, credits_deducted, remaining_credits, reason, "timestamp")
     SELECT user_id, id, paid, new_credits, 'session_charge',
            ${ts('start_ms + (new_consumed - 1)::bigint * $2::bigint')}
     FROM fin WHERE paid > 0
-    RETURNING id
   )
   SELECT fin.id::text AS id, fin.user_id::text AS user_id, fin.email, fin.start_ms::float8 AS start_ms,
          fin.end_ms::float8 AS end_ms, fin.new_consumed AS credits_consumed, fin.new_credits AS credits,
-         fin.end_reason, fin.paid, fin.now_ms::float8 AS now_ms,
-         (SELECT count(*) FROM upd_sessions)::int AS n_sessions,
-         (SELECT count(*) FROM upd_users)::int AS n_users,
-         (SELECT count(*) FROM ins_logs)::int AS n_logs
+         fin.end_reason, fin.paid, fin.now_ms::float8 AS now_ms
   FROM fin ORDER BY fin.id`;
 
 interface SettleRow {
@@ -153,9 +145,6 @@ interface SettleRow {
   end_reason: EndReason | null;
   paid: number;
   now_ms: number;
-  n_sessions: number;
-  n_users: number;
-  n_logs: number;
 }
 
 /**
@@ -171,7 +160,6 @@ export async function settleSessions(
   assert(Number.isSafeInteger(periodMs) && periodMs > 0);
   if (sessionIds.length === 0) return [];
   const run = async (client: pg.PoolClient): Promise<SettleResult[]> => {
-    await client.query(lockSql, [sessionIds]);
     const { rows } = await client.query<SettleRow>(settleSql, [sessionIds, periodMs, opts.stop === true]);
     return rows.map((r) => {
       assert(r.credits >= 0);

@@ -1,9 +1,12 @@
 // The tick: takes the due sessions from the schedule in bounded batches, settles each batch with
-// one set-based statement, re-scores them in one pipelined Redis call, and pushes the updates.
+// one set-based statement (`concurrency` batches at once, each in its own transaction), re-scores
+// them in one pipelined Redis call, and pushes the updates while the next batches settle.
 // Two ticks at once, a tick run twice, or one that dies between PostgreSQL and Redis charge
-// nothing extra: the settle recomputes what is due from stored state under row locks.
+// nothing extra: the settle recomputes what is due from stored state under row locks. Batches
+// settled at once never deadlock: each locks its sessions in id order, then their users, and a
+// user has one active session.
 import type { Logger } from './log';
-import { publishSettlements } from './sessions';
+import { pushSettlements, rescheduleSettlements } from './sessions';
 import { dueSessions, ensureSchedule, nextDueMs, reconcileSchedule, removeFromSchedule } from './schedule';
 import { settleSessions, type SettleResult } from './store';
 
@@ -11,6 +14,8 @@ export interface TickOptions {
   readonly periodMs: number;
   readonly batchSize: number;
   readonly maxBatches: number;
+  /** Batches settled at once (default 1). */
+  readonly concurrency?: number;
   readonly log: Logger;
 }
 
@@ -32,37 +37,49 @@ function latenessMs(r: SettleResult, periodMs: number): number {
 }
 
 export async function tickPass(opts: TickOptions, nowMs: () => number = Date.now): Promise<PassResult> {
+  const lanes = Math.max(1, Math.floor(opts.concurrency ?? 1));
   let rebuilt = false;
   let settled = 0;
   let charged = 0;
   let ended = 0;
   let batches = 0;
   let maxLatenessMs = 0;
-  while (batches < opts.maxBatches) {
-    let due = await dueSessions(nowMs(), opts.batchSize);
-    if (!due.built) {
-      // The schedule was emptied (or never built): rebuild it from PostgreSQL before charging.
-      const r = await ensureSchedule(opts.periodMs);
-      rebuilt ||= r.rebuilt;
-      due = await dueSessions(nowMs(), opts.batchSize);
+  // One round of pushes in flight while the next round settles; awaited before the pass ends.
+  let pushing: Promise<unknown> = Promise.resolve();
+  try {
+    while (batches < opts.maxBatches) {
+      const want = Math.min(lanes, opts.maxBatches - batches) * opts.batchSize;
+      let due = await dueSessions(nowMs(), want);
+      if (!due.built) {
+        // The schedule was emptied (or never built): rebuild it from PostgreSQL before charging.
+        const r = await ensureSchedule(opts.periodMs);
+        rebuilt ||= r.rebuilt;
+        due = await dueSessions(nowMs(), want);
+      }
+      if (due.ids.length === 0) break;
+      const chunks: string[][] = [];
+      for (let i = 0; i < due.ids.length; i += opts.batchSize) chunks.push(due.ids.slice(i, i + opts.batchSize));
+      batches += chunks.length;
+      const outcomes = await Promise.allSettled(chunks.map((ids) => settleSessions(ids, opts.periodMs)));
+      const results = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
+      const active = new Set(results.map((r) => r.session.id));
+      const gone = chunks.flatMap((ids, i) => (outcomes[i]?.status === 'fulfilled' ? ids.filter((id) => !active.has(id)) : []));
+      settled += results.length;
+      for (const r of results) {
+        charged += r.paid;
+        if (r.ended) ended += 1;
+        maxLatenessMs = Math.max(maxLatenessMs, latenessMs(r, opts.periodMs));
+      }
+      // The schedule first, so the next read does not find these sessions due again.
+      await Promise.all([rescheduleSettlements(results, opts), gone.length > 0 ? removeFromSchedule(gone).catch(() => undefined) : undefined]);
+      await pushing;
+      pushing = pushSettlements(results, opts);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      if (due.ids.length < want) break;
     }
-    if (due.ids.length === 0) break;
-    batches += 1;
-    const results = await settleSessions(due.ids, opts.periodMs);
-    const active = new Set(results.map((r) => r.session.id));
-    const gone = due.ids.filter((id) => !active.has(id));
-    settled += results.length;
-    for (const r of results) {
-      charged += r.paid;
-      if (r.ended) ended += 1;
-      maxLatenessMs = Math.max(maxLatenessMs, latenessMs(r, opts.periodMs));
-    }
-    await publishSettlements(results, opts);
-    if (gone.length > 0) {
-      // Ended by another writer: drop them from the schedule.
-      await removeFromSchedule(gone).catch(() => undefined);
-    }
-    if (due.ids.length < opts.batchSize) break;
+  } finally {
+    await pushing;
   }
   return { settled, charged, ended, batches, rebuilt, maxLatenessMs };
 }

@@ -34,6 +34,7 @@ export async function handler(_event: unknown, context?: LambdaContext): Promise
     periodMs: c.periodMs,
     batchSize: c.tickBatchSize,
     maxBatches: c.tickMaxBatches,
+    concurrency: c.tickConcurrency,
     tickMs: c.tickMs > 0 ? c.tickMs : 1000,
     untilMs,
     log,

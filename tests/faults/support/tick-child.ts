@@ -18,7 +18,7 @@ async function main(mode: string | undefined): Promise<void> {
   if (mode === 'loop') {
     console.log('ready');
     for (let pass = 1; ; pass += 1) {
-      const r = await tickPass({ periodMs, batchSize: c.tickBatchSize, maxBatches: c.tickMaxBatches, log });
+      const r = await tickPass({ periodMs, batchSize: c.tickBatchSize, maxBatches: c.tickMaxBatches, concurrency: c.tickConcurrency, log });
       console.log(`pass ${pass} settled ${r.settled} charged ${r.charged} batches ${r.batches}`);
     }
   }

@@ -155,6 +155,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         periodMs: c.periodMs,
         batchSize: c.tickBatchSize,
         maxBatches: c.tickMaxBatches,
+        concurrency: c.tickConcurrency,
         tickMs: c.tickMs,
         untilMs: Number.POSITIVE_INFINITY,
         signal: abort.signal,

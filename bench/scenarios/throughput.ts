@@ -30,7 +30,7 @@ const scope = 'throughput';
 
 const stack = await startBenchStack({ periodMs, tickMs: 0, env: { TICK_BATCH_SIZE: '1000', TICK_MAX_BATCHES: '10000' } });
 const { settleSessions } = await import('../../functions/core/store');
-const { tickPass } = await import('../../functions/core/tick');
+const { splitBatches, tickPass } = await import('../../functions/core/tick');
 const { addToSchedule, ensureSchedule } = await import('../../functions/core/schedule');
 const { auditLedger } = await import('../../functions/core/audit');
 const { config } = await import('../../functions/config');
@@ -58,8 +58,9 @@ async function chargedSince(ids: readonly string[]): Promise<number> {
 
 /** Runs `fn` over the batches of `ids`, `lanes` batches at once; the elapsed ms. */
 async function inLanes(ids: string[], batch: number, laneCount: number, fn: (part: string[]) => Promise<unknown>): Promise<number> {
+  // Each pass of the tick reads up to laneCount × batch due ids and splits them like this.
   const parts: string[][] = [];
-  for (let i = 0; i < ids.length; i += batch) parts.push(ids.slice(i, i + batch));
+  for (let i = 0; i < ids.length; i += batch * laneCount) parts.push(...splitBatches(ids.slice(i, i + batch * laneCount), batch, laneCount));
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: laneCount }, async () => {

@@ -54,7 +54,7 @@ export async function rescheduleSettlements(results: readonly store.SettleResult
 export async function pushSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<PushStats> {
   const changed = changedBy(results);
   if (changed.length === 0) return { sent: 0, gone: 0, failed: 0 };
-  return pushToUsers(changed.map((r) => ({ userId: r.user.id, message: messageFor(r, fx.periodMs) })));
+  return pushToUsers(changed.map((r) => ({ userId: r.user.id, message: () => messageFor(r, fx.periodMs) })));
 }
 
 async function armSafely(sessionId: string, atMs: number, fx: Effects): Promise<void> {

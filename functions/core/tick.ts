@@ -36,6 +36,19 @@ function latenessMs(r: SettleResult, periodMs: number): number {
   return Math.max(0, r.nowMs - firstUnpaidMs);
 }
 
+/**
+ * The batches a pass settles at once: at most `batchSize` ids each, and as many as `lanes` when
+ * there are fewer ids than that (1,000 due on 2 lanes: two batches of 500), in equal parts.
+ */
+export function splitBatches<T>(ids: readonly T[], batchSize: number, lanes: number): T[][] {
+  if (ids.length === 0) return [];
+  const count = Math.max(Math.ceil(ids.length / batchSize), Math.min(Math.max(1, lanes), ids.length));
+  const size = Math.ceil(ids.length / count);
+  const out: T[][] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  return out;
+}
+
 export async function tickPass(opts: TickOptions, nowMs: () => number = Date.now): Promise<PassResult> {
   const lanes = Math.max(1, Math.floor(opts.concurrency ?? 1));
   let rebuilt = false;
@@ -57,8 +70,7 @@ export async function tickPass(opts: TickOptions, nowMs: () => number = Date.now
         due = await dueSessions(nowMs(), want);
       }
       if (due.ids.length === 0) break;
-      const chunks: string[][] = [];
-      for (let i = 0; i < due.ids.length; i += opts.batchSize) chunks.push(due.ids.slice(i, i + opts.batchSize));
+      const chunks = splitBatches(due.ids, opts.batchSize, lanes);
       batches += chunks.length;
       const outcomes = await Promise.allSettled(chunks.map((ids) => settleSessions(ids, opts.periodMs)));
       const results = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));

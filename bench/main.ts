@@ -44,7 +44,7 @@ function plan(): Run[] {
     key: 'throughput',
     params: quick
       ? { sizes: [1000, 10_000], runs: 3, batchSweep: [], batchSweepN: 10_000 }
-      : { sizes: [1000, 10_000, 50_000], runs: 3, batchSweep: [100, 1000, 5000, 10_000], batchSweepN: 10_000 },
+      : { sizes: [1000, 10_000, 50_000], runs: 3, batchSweep: [100, 1000, 2000, 5000, 10_000], batchSweepN: 10_000 },
     timeoutMs: 15 * 60_000,
   });
   const latenessRuns = quick ? [{ n: 10_000, runs: 1, windowS: 40 }] : [{ n: 10_000, runs: 3, windowS: 120 }, { n: 100_000, runs: 3, windowS: 120 }];

@@ -38,7 +38,7 @@ const schema = z.object({
   JWT_SECRET_ARN: optionalString,
   CREDIT_PERIOD_MS: int(6000, 1, 3_600_000),
   TICK_MS: int(1000, 0, 60_000),
-  TICK_BATCH_SIZE: int(1000, 1, 50_000),
+  TICK_BATCH_SIZE: int(2000, 1, 50_000),
   TICK_MAX_BATCHES: int(100, 1, 10_000),
   // Batches the tick settles at once, each in its own transaction (at most the pool's size).
   TICK_CONCURRENCY: int(2, 1, 16),

@@ -28,7 +28,7 @@ const periodMs = 600_000;
 const p = params<Params>();
 const scope = 'throughput';
 
-const stack = await startBenchStack({ periodMs, tickMs: 0, env: { TICK_BATCH_SIZE: '1000', TICK_MAX_BATCHES: '10000' } });
+const stack = await startBenchStack({ periodMs, tickMs: 0, env: { TICK_MAX_BATCHES: '10000' } });
 const { settleSessions } = await import('../../functions/core/store');
 const { splitBatches, tickPass } = await import('../../functions/core/tick');
 const { addToSchedule, ensureSchedule } = await import('../../functions/core/schedule');

@@ -37,8 +37,8 @@ function latenessMs(r: SettleResult, periodMs: number): number {
 }
 
 /**
- * The batches a pass settles at once: at most `batchSize` ids each, and as many as `lanes` when
- * there are fewer ids than that (1,000 due on 2 lanes: two batches of 500), in equal parts.
+ * The batches `lanes` lanes settle from `ids`: at most `batchSize` ids each, and one per lane when
+ * there are fewer ids than lanes × batchSize (1,000 due on 2 lanes: two batches of 500).
  */
 export function splitBatches<T>(ids: readonly T[], batchSize: number, lanes: number): T[][] {
   if (ids.length === 0) return [];
@@ -49,51 +49,84 @@ export function splitBatches<T>(ids: readonly T[], batchSize: number, lanes: num
   return out;
 }
 
+/**
+ * One pass: settles everything due now, in lanes. Each lane claims a batch of due sessions,
+ * settles it (one statement, its own transaction), re-scores it in the schedule, hands its pushes
+ * off and claims the next; while one lane waits for Redis another is in PostgreSQL. Claims are
+ * made one at a time and skip the sessions other lanes hold, so no session is settled twice by
+ * one pass (two passes or two ticks at once would only find nothing left to charge). When fewer
+ * sessions are due than the lanes could take, they are split evenly over the lanes.
+ */
 export async function tickPass(opts: TickOptions, nowMs: () => number = Date.now): Promise<PassResult> {
   const lanes = Math.max(1, Math.floor(opts.concurrency ?? 1));
+  const totals = { settled: 0, charged: 0, ended: 0, batches: 0, maxLatenessMs: 0 };
   let rebuilt = false;
-  let settled = 0;
-  let charged = 0;
-  let ended = 0;
-  let batches = 0;
-  let maxLatenessMs = 0;
-  // One round of pushes in flight while the next round settles; awaited before the pass ends.
-  let pushing: Promise<unknown> = Promise.resolve();
-  try {
-    while (batches < opts.maxBatches) {
-      const want = Math.min(lanes, opts.maxBatches - batches) * opts.batchSize;
-      let due = await dueSessions(nowMs(), want);
-      if (!due.built) {
-        // The schedule was emptied (or never built): rebuild it from PostgreSQL before charging.
-        const r = await ensureSchedule(opts.periodMs);
-        rebuilt ||= r.rebuilt;
-        due = await dueSessions(nowMs(), want);
-      }
-      if (due.ids.length === 0) break;
-      const chunks = splitBatches(due.ids, opts.batchSize, lanes);
-      batches += chunks.length;
-      const outcomes = await Promise.allSettled(chunks.map((ids) => settleSessions(ids, opts.periodMs)));
-      const results = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
-      const active = new Set(results.map((r) => r.session.id));
-      const gone = chunks.flatMap((ids, i) => (outcomes[i]?.status === 'fulfilled' ? ids.filter((id) => !active.has(id)) : []));
-      settled += results.length;
-      for (const r of results) {
-        charged += r.paid;
-        if (r.ended) ended += 1;
-        maxLatenessMs = Math.max(maxLatenessMs, latenessMs(r, opts.periodMs));
-      }
-      // The schedule first, so the next read does not find these sessions due again.
-      await Promise.all([rescheduleSettlements(results, opts), gone.length > 0 ? removeFromSchedule(gone).catch(() => undefined) : undefined]);
-      await pushing;
-      pushing = pushSettlements(results, opts);
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-      if (due.ids.length < want) break;
+  let drained = false;
+  const held = new Set<string>();
+  const queued: string[][] = [];
+  let claiming: Promise<unknown> = Promise.resolve();
+
+  const read = async (): Promise<void> => {
+    const want = Math.min(lanes, opts.maxBatches - totals.batches) * opts.batchSize;
+    if (want <= 0) {
+      drained = true;
+      return;
     }
-  } finally {
-    await pushing;
-  }
-  return { settled, charged, ended, batches, rebuilt, maxLatenessMs };
+    let due = await dueSessions(nowMs(), want + held.size);
+    if (!due.built) {
+      // The schedule was emptied (or never built): rebuild it from PostgreSQL before charging.
+      const r = await ensureSchedule(opts.periodMs);
+      rebuilt ||= r.rebuilt;
+      due = await dueSessions(nowMs(), want + held.size);
+    }
+    const fresh = due.ids.filter((id) => !held.has(id)).slice(0, want);
+    if (due.ids.length < want + held.size) drained = true;
+    const batches = splitBatches(fresh, opts.batchSize, lanes).slice(0, opts.maxBatches - totals.batches);
+    totals.batches += batches.length;
+    for (const b of batches) for (const id of b) held.add(id);
+    queued.push(...batches);
+  };
+  /** The next batch for a lane, or null when nothing more is due (claims are serialized). */
+  const claim = (): Promise<string[] | null> => {
+    const next = claiming.then(async () => {
+      if (queued.length === 0 && !drained) await read();
+      return queued.shift() ?? null;
+    });
+    claiming = next.catch(() => undefined);
+    return next;
+  };
+
+  const lane = async (): Promise<void> => {
+    let pushing: Promise<unknown> = Promise.resolve();
+    try {
+      for (let ids = await claim(); ids !== null; ids = await claim()) {
+        try {
+          const results = await settleSessions(ids, opts.periodMs);
+          const active = new Set(results.map((r) => r.session.id));
+          const gone = ids.filter((id) => !active.has(id));
+          totals.settled += results.length;
+          for (const r of results) {
+            totals.charged += r.paid;
+            if (r.ended) totals.ended += 1;
+            totals.maxLatenessMs = Math.max(totals.maxLatenessMs, latenessMs(r, opts.periodMs));
+          }
+          // The schedule first, so the next read does not find these sessions due again.
+          await Promise.all([rescheduleSettlements(results, opts), gone.length > 0 ? removeFromSchedule(gone).catch(() => undefined) : undefined]);
+          await pushing;
+          pushing = pushSettlements(results, opts);
+        } finally {
+          for (const id of ids) held.delete(id);
+        }
+      }
+    } finally {
+      await pushing;
+    }
+  };
+
+  const outcomes = await Promise.allSettled(Array.from({ length: lanes }, lane));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return { ...totals, rebuilt };
 }
 
 export interface LoopOptions extends TickOptions {
@@ -118,21 +151,43 @@ function sleep(msValue: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Loops passes until `untilMs`, sleeping until the next charge is due but never longer than tickMs. */
+/** Passes start at least this far apart (and at most `tickMs / 2`), unless one hit its batch cap. */
+export const minPassIntervalMs = 100;
+
+/**
+ * Loops passes until `untilMs`, sleeping until the next charge is due but never longer than
+ * tickMs. With charges due every few milliseconds (tens of thousands of sessions), a pass right
+ * after each would settle a handful of sessions at a time at a transaction's fixed cost each:
+ * passes start at least min(100 ms, tickMs / 2) apart, so each takes what fell due meanwhile in
+ * full batches, and a charge waits at most that much longer. A pass that hit its batch cap
+ * (a backlog) is followed at once.
+ */
 export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; charged: number; ended: number; maxLatenessMs: number }> {
   let passes = 0;
   let charged = 0;
   let ended = 0;
   let maxLatenessMs = 0;
   const reconcileEveryMs = 60_000;
+  const minIntervalMs = Math.min(minPassIntervalMs, Math.floor(opts.tickMs / 2));
   let nextReconcileMs = 0;
+  // The reconcile reads every active session: it runs beside the passes, not in front of them.
+  // It only adds what is missing (ZADD NX); a schedule that is gone altogether is rebuilt by the
+  // pass itself before it charges anything.
+  let reconciling: Promise<void> = Promise.resolve();
+  const reconcile = async (): Promise<void> => {
+    try {
+      const added = await reconcileSchedule(opts.periodMs);
+      if (added > 0) opts.log.warn('schedule reconciled', { added });
+    } catch (err) {
+      opts.log.error('schedule reconcile failed', { route: 'tick', err });
+    }
+  };
   while (Date.now() < opts.untilMs && opts.signal?.aborted !== true) {
     const started = Date.now();
     try {
       if (started >= nextReconcileMs) {
-        await ensureSchedule(opts.periodMs);
-        const added = await reconcileSchedule(opts.periodMs);
-        if (added > 0) opts.log.warn('schedule reconciled', { added });
+        await reconciling;
+        reconciling = reconcile();
         nextReconcileMs = started + reconcileEveryMs;
       }
       const r = await tickPass(opts);
@@ -144,9 +199,10 @@ export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; 
       if (r.settled > 0) {
         opts.log.info('tick pass', { route: 'tick', settled: r.settled, charged: r.charged, ended: r.ended, batches: r.batches, rebuilt: r.rebuilt, latenessMs: r.maxLatenessMs, durationMs: Date.now() - started });
       }
+      if (r.batches >= opts.maxBatches) continue;
       const nextMs = await nextDueMs();
       const now = Date.now();
-      let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now));
+      let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now, started + minIntervalMs - now));
       // Due by this clock but not yet by the database's (skew): do not spin.
       if (wait === 0 && r.charged === 0 && r.ended === 0) wait = Math.min(opts.tickMs, 10);
       await sleep(Math.min(wait, Math.max(0, opts.untilMs - now)), opts.signal);
@@ -155,5 +211,6 @@ export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; 
       await sleep(Math.min(opts.tickMs || 1000, Math.max(0, opts.untilMs - Date.now())), opts.signal);
     }
   }
+  await reconciling;
   return { passes, charged, ended, maxLatenessMs };
 }

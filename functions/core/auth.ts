@@ -96,11 +96,30 @@ export async function issueToken(userId: string, nowMs: number): Promise<{ token
   return { token, claims: { userId, jti, expiresAtMs: exp * 1000 } };
 }
 
+// Tokens this process has verified, by their exact text: the same bytes verify the same way
+// until they expire, so a warm function (or the local stack) checks a device's token once, not
+// on every request. Only successes are kept, each until its exp (+ the verifier's tolerance);
+// revocation and the user's existence are still checked on every request (readAccount).
+const verifiedCacheSize = 10_000;
+const verified = new Map<string, TokenClaims>();
+
 /** Verifies signature, algorithm and claims. Throws `unauthorized` for any bad token. */
 export async function verifyToken(token: string | undefined, nowMs: number): Promise<TokenClaims> {
   if (token === undefined || token.length === 0 || token.length > 4096) {
     throw new AppError('unauthorized', 'Sign in to continue.');
   }
+  const known = verified.get(token);
+  if (known !== undefined) {
+    if (nowMs < known.expiresAtMs) return known;
+    verified.delete(token);
+  }
+  const claims = await verifyTokenText(token, nowMs);
+  if (verified.size >= verifiedCacheSize) verified.delete(verified.keys().next().value as string);
+  verified.set(token, claims);
+  return claims;
+}
+
+async function verifyTokenText(token: string, nowMs: number): Promise<TokenClaims> {
   try {
     const { payload } = await jwtVerify(token, await key(), {
       algorithms: ['HS256'],

@@ -229,16 +229,8 @@ export interface Account {
   readonly nowMs: number;
 }
 
-const accountSql = `
-  SELECT u.id::text AS account_id, u.email, u.credits,
-         EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2) AS revoked,
-         ${ms(nowSql)} AS now_ms,
-         s.*
-  FROM users u
-  LEFT JOIN LATERAL (
-    SELECT ${sessionColumns('x')} FROM sessions x WHERE x.user_id = u.id ORDER BY x.id DESC LIMIT 1
-  ) s ON true
-  WHERE u.id = $1::uuid`;
+// db/migrations/1700000000004_account_function.sql: planned once per connection, not per request.
+const accountSql = `SELECT * FROM account_snapshot($1::uuid, $2)`;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,8 +1,10 @@
-// HTTP load with autocannon, in a process of its own (so the load generator does not share an
+// HTTP load: autocannon for "as fast as it goes" and the start/stop and login mixes, and an
+// open-loop driver for a fixed request rate (runAtRate below: why not autocannon's), in a process of its own (so the load generator does not share an
 // event loop or a core's time slice accounting with the stack it measures). Driven over IPC:
 //   {type:'run', spec} -> {type:'done', result}
 // A spec is declarative (functions do not cross IPC): which endpoint, which tokens or emails.
 import { fork } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -17,7 +19,7 @@ export interface LoadSpec {
   password?: string;
   connections: number;
   durationS: number;
-  /** Requests per second over all connections; absent: as fast as it goes. */
+  /** A fixed rate of requests per second (open loop, runAtRate); absent: as fast as it goes (autocannon). */
   rate?: number;
 }
 
@@ -103,14 +105,94 @@ function requestsFor(spec: LoadSpec): autocannon.Request[] {
   }
 }
 
+/**
+ * A fixed rate, open loop: request i is due at t0 + i/rate and is sent then (over at most
+ * `connections` keep-alive sockets), whatever the answers before it did; its latency counts from
+ * when it was due, so time spent queued behind a slow answer counts too (as wrk2 does).
+ * autocannon's `overallRate` is not this: each connection sends its share of the second back to
+ * back and then idles, so every second starts with a burst of `connections` requests in flight,
+ * and its latencies are those of the burst, not of requests arriving at the rate.
+ */
+async function runAtRate(spec: LoadSpec & { rate: number }): Promise<LoadResult> {
+  const target = new URL(spec.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const paths = { status: '/api/session/status', profile: '/api/user/profile' } as const;
+  if (spec.kind !== 'status' && spec.kind !== 'profile') throw new Error(`a fixed rate is for GET status/profile, not ${spec.kind}`);
+  const requestPath = paths[spec.kind];
+  const tokens = spec.tokens ?? [];
+  const latencies: number[] = [];
+  const codes: Record<string, number> = {};
+  let errors = 0;
+  let timeouts = 0;
+  let sent = 0;
+  const total = Math.round(spec.rate * spec.durationS);
+  const t0 = performance.now();
+  const one = (dueAt: number, token: string): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.request(
+        { host: target.hostname, port: target.port, path: requestPath, method: 'GET', agent, headers: { authorization: `Bearer ${token}` }, timeout: 10_000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - dueAt);
+            codes[String(res.statusCode)] = (codes[String(res.statusCode)] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => {
+        timeouts += 1;
+        req.destroy();
+      });
+      req.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      req.end();
+    });
+  const inFlight: Array<Promise<void>> = [];
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - t0) * spec.rate) / 1000) + 1);
+      while (sent < due) {
+        inFlight.push(one(t0 + (sent * 1000) / spec.rate, tokens[sent % tokens.length] as string));
+        sent += 1;
+      }
+      if (sent >= total) return resolve();
+      setTimeout(pump, Math.max(0, t0 + (sent * 1000) / spec.rate - performance.now()));
+    };
+    pump();
+  });
+  await Promise.all(inFlight);
+  const elapsedS = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
+  const non2xx = Object.entries(codes).filter(([c]) => !c.startsWith('2')).reduce((n, [, v]) => n + v, 0);
+  return {
+    requests: latencies.length,
+    rps: latencies.length / elapsedS,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: Math.round((latencies[latencies.length - 1] ?? 0) * 10) / 10,
+    mean: Math.round((latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length)) * 10) / 10,
+    non2xx,
+    errors,
+    timeouts,
+    statusCodes: codes,
+  };
+}
+
 async function runOne(spec: LoadSpec): Promise<LoadResult> {
+  if (spec.rate !== undefined) return runAtRate({ ...spec, rate: spec.rate });
   const opts: autocannon.Options = {
     url: spec.url,
     connections: spec.connections,
     duration: spec.durationS,
     requests: requestsFor(spec),
     timeout: 10,
-    ...(spec.rate !== undefined ? { overallRate: spec.rate } : {}),
   };
   const r = await autocannon(opts);
   const codes: Record<string, number> = {};

@@ -1,6 +1,9 @@
 // bcrypt (bcryptjs) off the event loop. A hash or compare at 12 rounds is ~300 ms of CPU: in
 // Lambda each invocation has its container to itself, so it runs inline; in one long-lived
 // process (the local stack) it runs on worker threads, so logins never stall other requests.
+// On Linux each worker thread also lowers its own scheduling priority (nice 10): on a machine
+// with few cores a stream of logins then takes CPU time the requests beside it leave over
+// (a login waits a little longer) instead of an equal share of it (every request waits).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
@@ -13,6 +16,13 @@ type Job = { op: 'hash'; password: string; rounds: number } | { op: 'compare'; p
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const bcrypt = require(workerData.bcryptPath);
+try {
+  // /proc/thread-self -> "<pid>/task/<tid>"; setpriority on a thread id renices that thread only.
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, workerData.nice);
+} catch {
+  // Not Linux, or not allowed: the worker runs at the process's priority.
+}
 parentPort.on('message', (job) => {
   const done = (result, error) => parentPort.postMessage({ id: job.id, result, error });
   try {
@@ -38,7 +48,7 @@ function workers(): Worker[] {
     const n = config().passwordWorkers;
     const bcryptPath = createRequire(import.meta.url).resolve('bcryptjs');
     pool = Array.from({ length: n }, () => {
-      const w = new Worker(workerSource, { eval: true, workerData: { bcryptPath } });
+      const w = new Worker(workerSource, { eval: true, workerData: { bcryptPath, nice: 10 } });
       w.unref();
       // A worker that dies fails what it had in hand; the next call starts a new pool.
       w.on('error', (err) => {

@@ -42,11 +42,14 @@ export async function publishSettlements(results: readonly store.SettleResult[],
 
 const changedBy = (results: readonly store.SettleResult[]): store.SettleResult[] => results.filter((r) => r.paid > 0 || r.ended);
 
-/** The schedule half of publishSettlements: re-score the charged, remove the ended. Never throws. */
+/**
+ * The schedule half of publishSettlements: re-score the still-active, remove the ended. Never
+ * throws. Sessions settled with nothing to pay are re-scored too: another writer charged them
+ * first (a read, a stop racing the tick) and their score in the schedule may be the old one.
+ */
 export async function rescheduleSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<void> {
-  const changed = changedBy(results);
-  const rescore = changed.filter((r) => !r.ended).map((r) => ({ id: r.session.id, scoreMs: nextChargeAtMs(stateOf(r), fx.periodMs) }));
-  const remove = changed.filter((r) => r.ended).map((r) => r.session.id);
+  const rescore = results.filter((r) => !r.ended).map((r) => ({ id: r.session.id, scoreMs: nextChargeAtMs(stateOf(r), fx.periodMs) }));
+  const remove = results.filter((r) => r.ended).map((r) => r.session.id);
   await updateSchedule(rescore, remove).catch((err: unknown) => fx.log.warn('schedule update failed', { err }));
 }
 

@@ -150,7 +150,8 @@ interface SettleRow {
 /**
  * Settles the given sessions to the database's now. With `stop`, sessions still active after
  * the settle end now with reason `stopped`. Sessions not active (ended, unknown) are left out
- * of the result. Runs inside `client`'s transaction when given, else in its own.
+ * of the result. Runs inside `client`'s transaction when given, else as a statement of its own
+ * (one statement is one transaction: no BEGIN and COMMIT round trips).
  */
 export async function settleSessions(
   sessionIds: readonly string[],
@@ -159,29 +160,27 @@ export async function settleSessions(
 ): Promise<SettleResult[]> {
   assert(Number.isSafeInteger(periodMs) && periodMs > 0);
   if (sessionIds.length === 0) return [];
-  const run = async (client: pg.PoolClient): Promise<SettleResult[]> => {
-    const { rows } = await client.query<SettleRow>(settleSql, [sessionIds, periodMs, opts.stop === true]);
-    return rows.map((r) => {
-      assert(r.credits >= 0);
-      assert(r.paid >= 0);
-      return {
-        session: {
-          id: r.id,
-          userId: r.user_id,
-          startMs: r.start_ms,
-          endMs: r.end_ms,
-          creditsConsumed: r.credits_consumed,
-          isActive: r.end_ms === null,
-          endReason: r.end_reason,
-        },
-        user: { id: r.user_id, email: r.email, credits: r.credits },
-        paid: r.paid,
-        ended: r.end_ms !== null,
-        nowMs: r.now_ms,
-      };
-    });
-  };
-  return opts.client !== undefined ? run(opts.client) : withTransaction(run);
+  const params = [sessionIds, periodMs, opts.stop === true];
+  const { rows } = opts.client !== undefined ? await opts.client.query<SettleRow>(settleSql, params) : await query<SettleRow>(settleSql, params);
+  return rows.map((r) => {
+    assert(r.credits >= 0);
+    assert(r.paid >= 0);
+    return {
+      session: {
+        id: r.id,
+        userId: r.user_id,
+        startMs: r.start_ms,
+        endMs: r.end_ms,
+        creditsConsumed: r.credits_consumed,
+        isActive: r.end_ms === null,
+        endReason: r.end_reason,
+      },
+      user: { id: r.user_id, email: r.email, credits: r.credits },
+      paid: r.paid,
+      ended: r.end_ms !== null,
+      nowMs: r.now_ms,
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

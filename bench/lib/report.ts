@@ -269,9 +269,10 @@ measured once; the soak is one bounded run); PASS/MISS is judged on the median.
 | Date | ${m.date} |
 | Whole run | ${Math.round(report.durationS / 60)} min${report.quick ? ' (--quick)' : ''}${report.mergedFrom === undefined ? '' : `, merged from ${report.mergedFrom.join(' and ')} (a scenario re-run alone replaces the full run's)`} |
 
-The machine is shared: other work ran beside the benchmark. The 1-, 5- and 15-minute load
-averages at the end of each scenario run were: ${loads.join('; ')} (2 cores: anything above 2
-means the benchmark got less than the whole machine).
+The 1-, 5- and 15-minute load averages at the end of each scenario run were: ${loads.join('; ')}.
+They count the benchmark's own processes (the stack, PostgreSQL, Redis, the load generator and
+WebSocket fleet) and anything else that ran on the machine; with ${m.nproc} cores, a load above
+${m.nproc} means processes waited for a core.
 
 ## Results
 ${mdTable(all)}

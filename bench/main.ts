@@ -115,6 +115,12 @@ async function runScenario(adminUrl: string, run: Run, index: number, total: num
   await admin.end();
   const url = adminUrl.replace(/\/postgres$/, `/${dbName}`);
   await migrate(url);
+  // The scenario before may have left gigabytes of dirty pages: flush them now, not during
+  // this scenario's measurement.
+  const flush = new pg.Client({ connectionString: adminUrl });
+  await flush.connect();
+  await flush.query('CHECKPOINT');
+  await flush.end();
   const started = Date.now();
   say(`\n[${index}/${total}] ${run.key} ${JSON.stringify(run.params)}`);
   const child = spawn(process.execPath, [...(run.nodeArgs ?? []), '--import', 'tsx', path.join(root, 'bench', 'scenarios', `${run.scenario}.ts`)], {

@@ -194,13 +194,25 @@ describe('the schedule', () => {
     await again.close();
   });
 
+  it('puts back a live session the schedule lost, and leaves a complete schedule alone', async () => {
+    const { reconcileSchedule, removeFromSchedule } = await import('../functions/core/schedule');
+    const u = await client.signup();
+    await setCredits(stack.sql, u.user.id, 100_000);
+    const id = (await client.start(u.token)).body.session.id;
+    expect(await reconcileSchedule(periodMs)).toBe(0);
+    await removeFromSchedule([id]);
+    expect(await reconcileSchedule(periodMs)).toBeGreaterThanOrEqual(1);
+    expect(await reconcileSchedule(periodMs)).toBe(0);
+    expect((await client.stop(u.token)).status).toBe(200);
+  });
+
   it('charges nothing extra when ticks run concurrently and twice', async () => {
     const { tickPass } = await import('../functions/core/tick');
     const { log } = await import('../functions/core/log');
     const users = await Promise.all(Array.from({ length: 8 }, () => client.signup()));
     for (const u of users) await setCredits(stack.sql, u.user.id, 20);
     const starts = await Promise.all(users.map((u) => client.start(u.token)));
-    const opts = { periodMs, batchSize: 3, maxBatches: 100, log };
+    const opts = { periodMs, batchSize: 3, maxBatches: 100, concurrency: 2, log };
     const deadline = Date.now() + 2500;
     while (Date.now() < deadline) {
       await Promise.all([tickPass(opts), tickPass(opts), tickPass(opts)]);

@@ -7,6 +7,7 @@
 // - each ended session was charged exactly what the billing rule gives for its end;
 // - every ledger row's user exists, and a charge's session exists and belongs to that user (the
 //   ledger has no foreign keys on its hot insert path: db/migrations/1700000000003_faster_charges.sql).
+import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { ms, withTransaction, type PoolClient } from '../adapters/pg';
 
 export interface Discrepancy {
@@ -37,13 +38,19 @@ export async function auditLedger(periodMs: number, userId?: string): Promise<Di
   });
 }
 
+// The pool's clients give up reading an answer after 20 s (functions/adapters/pg.ts); an audit
+// of a ledger of millions of rows takes longer, so its queries wait up to an hour.
+const auditReadTimeoutMs = 3_600_000;
+
 async function auditIn(client: PoolClient, periodMs: number, userId: string | undefined): Promise<Discrepancy[]> {
+  const query = <R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>> =>
+    client.query<R>({ text, values, query_timeout: auditReadTimeoutMs } as QueryConfig);
   const filter = userId === undefined ? '' : 'AND u.id = $2::uuid';
   const logFilter = userId === undefined ? '' : 'WHERE l.user_id = $2::uuid';
   const params: unknown[] = userId === undefined ? [periodMs] : [periodMs, userId];
   const out: Discrepancy[] = [];
 
-  const users = await client.query<{ id: string; credits: number; ledger_sum: number; newest_remaining: number | null }>(
+  const users = await query<{ id: string; credits: number; ledger_sum: number; newest_remaining: number | null }>(
     `WITH sums AS (
        SELECT l.user_id, -sum(l.credits_deducted)::int AS ledger_sum, max(l.id) AS newest_id
        FROM credit_logs l ${logFilter} GROUP BY l.user_id
@@ -65,7 +72,7 @@ async function auditIn(client: PoolClient, periodMs: number, userId: string | un
     }
   }
 
-  const sessions = await client.query<{
+  const sessions = await query<{
     id: string;
     user_id: string;
     consumed: number;
@@ -114,7 +121,7 @@ async function auditIn(client: PoolClient, periodMs: number, userId: string | un
     if (n > 1) out.push({ kind: 'two_active_sessions', userId: uid, detail: `${n} active sessions` });
   }
 
-  const orphans = await client.query<{ user_id: string; session_id: string | null; n: number; no_user: boolean; no_session: boolean }>(
+  const orphans = await query<{ user_id: string; session_id: string | null; n: number; no_user: boolean; no_session: boolean }>(
     `SELECT l.user_id::text, l.session_id::text, count(*)::int AS n,
             bool_or(u.id IS NULL) AS no_user, bool_or(l.session_id IS NOT NULL AND s.id IS NULL) AS no_session
      FROM credit_logs l

@@ -2,7 +2,7 @@
 // It is a fast path, never the truth: a marker key says it was built from PostgreSQL; when the
 // marker is gone (a flush, a new Redis) the schedule is rebuilt before the tick charges anything.
 import { withRedis, type RedisPipeline } from '../adapters/redis';
-import { listActiveSessions } from './store';
+import { countActiveSessions, listActiveSessions } from './store';
 
 const scheduleKey = 'schedule:sessions';
 const markerKey = 'schedule:built';
@@ -89,8 +89,15 @@ export async function ensureSchedule(periodMs: number): Promise<{ rebuilt: boole
 /**
  * Adds every active session that is missing from the schedule (a start whose Redis write failed),
  * leaving existing scores alone. The tick runs it once per invocation (once a minute).
+ * It first compares counts: when the schedule holds at least as many members as there are active
+ * sessions, nothing is missing unless a stale member (a session ended without its ZREM) makes up
+ * for a missing one — and a stale member leaves at its next due time (the pass finds it ended),
+ * so the next reconcile sees the gap. Reading and re-adding 100,000 sessions every minute had
+ * stalled the tick for up to a second (docs/BENCHMARKS.md).
  */
 export async function reconcileSchedule(periodMs: number): Promise<number> {
+  const [activeCount, scheduled] = await Promise.all([countActiveSessions(), scheduleSize()]);
+  if (scheduled >= activeCount) return 0;
   const active = await listActiveSessions(periodMs);
   if (active.length === 0) return 0;
   return withRedis(async (r) => {

@@ -367,6 +367,12 @@ export async function getUser(userId: string): Promise<UserRecord | null> {
   return rows[0] ?? null;
 }
 
+/** How many sessions are active (an index-only count over the partial index of active ones). */
+export async function countActiveSessions(): Promise<number> {
+  const { rows } = await query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE is_active`);
+  return rows[0]?.n ?? 0;
+}
+
 /** Every active session with its next charge time: the schedule's truth, to rebuild it. */
 export async function listActiveSessions(periodMs: number): Promise<Array<{ id: string; nextChargeMs: number }>> {
   const { rows } = await query<{ id: string; next_ms: number }>(

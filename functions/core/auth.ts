@@ -98,7 +98,7 @@ export async function issueToken(userId: string, nowMs: number): Promise<{ token
 
 // Tokens this process has verified, by their exact text: the same bytes verify the same way
 // until they expire, so a warm function (or the local stack) checks a device's token once, not
-// on every request. Only successes are kept, each until its exp (+ the verifier's tolerance);
+// on every request. Only successes are kept, each until its exp (after that it is verified again);
 // revocation and the user's existence are still checked on every request (readAccount).
 const verifiedCacheSize = 10_000;
 const verified = new Map<string, TokenClaims>();

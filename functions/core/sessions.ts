@@ -40,22 +40,21 @@ export async function publishSettlements(results: readonly store.SettleResult[],
   return stats;
 }
 
-const changedBy = (results: readonly store.SettleResult[]): store.SettleResult[] => results.filter((r) => r.paid > 0 || r.ended);
-
 /**
  * The schedule half of publishSettlements: re-score the still-active, remove the ended. Never
  * throws. Sessions settled with nothing to pay are re-scored too: another writer charged them
  * first (a read, a stop racing the tick) and their score in the schedule may be the old one.
+ * `gone`: ids the settle found no longer active (ended by another writer), removed in the same call.
  */
-export async function rescheduleSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<void> {
+export async function rescheduleSettlements(results: readonly store.SettleResult[], fx: Effects, gone: readonly string[] = []): Promise<void> {
   const rescore = results.filter((r) => !r.ended).map((r) => ({ id: r.session.id, scoreMs: nextChargeAtMs(stateOf(r), fx.periodMs) }));
-  const remove = results.filter((r) => r.ended).map((r) => r.session.id);
+  const remove = [...results.filter((r) => r.ended).map((r) => r.session.id), ...gone];
   await updateSchedule(rescore, remove).catch((err: unknown) => fx.log.warn('schedule update failed', { err }));
 }
 
 /** The push half of publishSettlements: tell each changed session's user. Never throws. */
 export async function pushSettlements(results: readonly store.SettleResult[], fx: Effects): Promise<PushStats> {
-  const changed = changedBy(results);
+  const changed = results.filter((r) => r.paid > 0 || r.ended);
   if (changed.length === 0) return { sent: 0, gone: 0, failed: 0 };
   return pushToUsers(changed.map((r) => ({ userId: r.user.id, message: () => messageFor(r, fx.periodMs) })));
 }

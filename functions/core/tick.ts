@@ -7,7 +7,7 @@
 // user has one active session.
 import type { Logger } from './log';
 import { pushSettlements, rescheduleSettlements } from './sessions';
-import { dueSessions, ensureSchedule, nextDueMs, reconcileSchedule, removeFromSchedule } from './schedule';
+import { dueSessions, ensureSchedule, nextDueMs, reconcileSchedule } from './schedule';
 import { settleSessions, type SettleResult } from './store';
 
 export interface TickOptions {
@@ -111,7 +111,7 @@ export async function tickPass(opts: TickOptions, nowMs: () => number = Date.now
             totals.maxLatenessMs = Math.max(totals.maxLatenessMs, latenessMs(r, opts.periodMs));
           }
           // The schedule first, so the next read does not find these sessions due again.
-          await Promise.all([rescheduleSettlements(results, opts), gone.length > 0 ? removeFromSchedule(gone).catch(() => undefined) : undefined]);
+          await rescheduleSettlements(results, opts, gone);
           await pushing;
           pushing = pushSettlements(results, opts);
         } finally {

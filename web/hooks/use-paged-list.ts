@@ -55,6 +55,33 @@ export function usePagedList<T extends { id: string }>(
     [what],
   );
 
+  /**
+   * Fetches the page after `from` (null: the first page) for the request `generation`: a newer
+   * request (a reload, an unmount) makes the answer of this one land nowhere.
+   */
+  const fetchInto = useCallback(
+    (token: string, from: string | null, generation: number, apply: (page: Page<T>) => void, settled: () => void): void => {
+      fetchPage(token, from)
+        .then(
+          (page) => {
+            if (generation !== generationRef.current) return;
+            apply(page);
+            setCursor(page.nextCursor);
+            setHasMore(page.nextCursor !== null);
+          },
+          (failure: unknown) => {
+            if (generation === generationRef.current) fail(failure);
+          },
+        )
+        .finally(() => {
+          if (generation !== generationRef.current) return;
+          busyRef.current = false;
+          settled();
+        });
+    },
+    [fetchPage, fail],
+  );
+
   useEffect(() => {
     if (!enabled) return;
     const token = readToken();
@@ -64,29 +91,21 @@ export function usePagedList<T extends { id: string }>(
     // A reload of the same list keeps showing it until the new first page arrives.
     if (shownSourceRef.current !== fetchPage) setLoading(true);
     setError(null);
-    fetchPage(token, null)
-      .then(
-        (page) => {
-          if (generation !== generationRef.current) return;
-          shownSourceRef.current = fetchPage;
-          setItems(page.items);
-          setCursor(page.nextCursor);
-          setHasMore(page.nextCursor !== null);
-        },
-        (failure: unknown) => {
-          if (generation === generationRef.current) fail(failure);
-        },
-      )
-      .finally(() => {
-        if (generation !== generationRef.current) return;
-        busyRef.current = false;
-        setLoading(false);
-      });
+    fetchInto(
+      token,
+      null,
+      generation,
+      (page) => {
+        shownSourceRef.current = fetchPage;
+        setItems(page.items);
+      },
+      () => setLoading(false),
+    );
     return () => {
       generationRef.current += 1;
       busyRef.current = false;
     };
-  }, [fetchPage, fail, version, enabled]);
+  }, [fetchPage, fetchInto, version, enabled]);
 
   const loadMore = useCallback(() => {
     if (busyRef.current || cursor === null) return;
@@ -99,27 +118,18 @@ export function usePagedList<T extends { id: string }>(
     busyRef.current = true;
     setLoadingMore(true);
     setError(null);
-    fetchPage(token, cursor)
-      .then(
-        (page) => {
-          if (generation !== generationRef.current) return;
-          setItems((shown) => {
-            const seen = new Set(shown.map((item) => item.id));
-            return [...shown, ...page.items.filter((item) => !seen.has(item.id))];
-          });
-          setCursor(page.nextCursor);
-          setHasMore(page.nextCursor !== null);
-        },
-        (failure: unknown) => {
-          if (generation === generationRef.current) fail(failure);
-        },
-      )
-      .finally(() => {
-        if (generation !== generationRef.current) return;
-        busyRef.current = false;
-        setLoadingMore(false);
-      });
-  }, [cursor, fetchPage, fail]);
+    fetchInto(
+      token,
+      cursor,
+      generation,
+      (page) =>
+        setItems((shown) => {
+          const seen = new Set(shown.map((item) => item.id));
+          return [...shown, ...page.items.filter((item) => !seen.has(item.id))];
+        }),
+      () => setLoadingMore(false),
+    );
+  }, [cursor, fetchInto]);
 
   const reload = useCallback(() => setVersion((v) => v + 1), []);
 

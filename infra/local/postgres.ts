@@ -64,7 +64,18 @@ export async function startEmbeddedPostgres(opts: {
     // jit=off: JIT compiling the settle's CTEs costs more than it saves (docs/BENCHMARKS.md).
     // random_page_cost=1.1: the tables are cached (or on SSD, as on RDS); at the default 4 the
     // planner scans all of users and sessions for every tick batch instead of probing the keys.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'jit=off', '-c', 'random_page_cost=1.1', '-c', 'fsync=on'],
+    // shared_buffers=1GB: at the default 128 MB, every charge's ledger row lands on a random leaf
+    // of credit_logs(user_id, id) that is no longer cached once the ledger has a few million rows,
+    // and the settle read and wrote back those pages itself (36 of 102 ms per 2,000 charges;
+    // docs/BENCHMARKS.md). RDS gives PostgreSQL a quarter of the instance's memory; here the
+    // buffers are only taken as data is read, so a small database stays small.
+    // max_wal_size=4GB: the tick writes ~16 MB of WAL a second at 100,000 sessions, so at 1 GB
+    // checkpoints came from WAL volume within a minute or so rather than every 5 minutes, and
+    // after each one the next write of every page logs the whole page again.
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'jit=off', '-c', 'random_page_cost=1.1', '-c', 'fsync=on'],
+      ...['-c', 'shared_buffers=1GB', '-c', 'max_wal_size=4GB'],
+    ],
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });

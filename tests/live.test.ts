@@ -226,6 +226,33 @@ describe('the schedule', () => {
     }
   });
 
+  it('answers a read without queueing behind a writer that holds the session, and settles it once free', async () => {
+    const u = await client.signup();
+    await stack.pauseTick();
+    const holder = await stack.sql.connect();
+    try {
+      const started = await client.start(u.token);
+      const id = started.body.session.id;
+      await sleep(3 * periodMs + 20);
+      // Another writer holds the session row, as the tick does while it charges a batch.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', [id]);
+      // A read that waited for the lock would not answer before the holder ends.
+      const held = await client.status(u.token);
+      expect(held.status).toBe(200);
+      expect(held.body.session?.creditsConsumed).toBe(1);
+      expect(held.body.user.credits).toBe(99);
+      await holder.query('ROLLBACK');
+      const free = await client.status(u.token);
+      expect(free.body.session?.creditsConsumed).toBeGreaterThanOrEqual(4);
+      expect(free.body.user.credits).toBe(100 - (free.body.session?.creditsConsumed ?? 0));
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      stack.resumeTick();
+    }
+  });
+
   it('loses nothing when a tick dies between PostgreSQL and Redis', async () => {
     const { settleSessions } = await import('../functions/core/store');
     const u = await client.signup();

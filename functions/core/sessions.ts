@@ -101,7 +101,9 @@ export async function stopSession(userId: string, fx: Effects): Promise<SessionR
 export async function currentStatus(account: store.Account, fx: Effects, isAdmin = false): Promise<StatusResponse> {
   let { user, session, nowMs } = account;
   if (session !== null && store.isSettleDue(session, nowMs, fx.periodMs)) {
-    const results = await store.settleSessions([session.id], fx.periodMs);
+    // Not behind a writer that holds the session (the tick charging it now): left out, the
+    // session is read again below as it stands, and that writer pushes its result.
+    const results = await store.settleSessions([session.id], fx.periodMs, { skipLocked: true });
     await publishSettlements(results, fx);
     const r = results[0];
     if (r !== undefined) {

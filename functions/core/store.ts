@@ -79,13 +79,13 @@ const nowSql = `date_trunc('milliseconds', clock_timestamp())`;
 // writer this settle waited for (DESIGN.md, One clock). The updates find their rows by key and,
 // should the statement's snapshot hold an older version, PostgreSQL re-applies them to the
 // newest one, which this transaction holds locked; every value they write comes from `fin`.
-const settleSql = `
+const settleSql = (lockClause: string): string => `
   WITH locked AS MATERIALIZED (
     SELECT s.id, s.user_id, u.email, ${ms('s.start_time')}::bigint AS start_ms, s.credits_consumed, u.credits
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.id = ANY($1::bigint[]) AND s.is_active
     ORDER BY s.id
-    FOR UPDATE OF s, u
+    ${lockClause}
   ),
   clock AS MATERIALIZED (
     SELECT ${ms(nowSql)}::bigint AS now_ms FROM (SELECT count(*) FROM locked) AS all_locked
@@ -134,6 +134,13 @@ const settleSql = `
          fin.end_reason, fin.paid, fin.now_ms::float8 AS now_ms
   FROM fin ORDER BY fin.id`;
 
+// A read (status, profile) passes `skipLocked`: a session another writer holds is being settled
+// by it at this moment, so the read does not queue behind that writer's whole batch (and, when
+// the tick falls behind and every read finds a boundary due, pile onto the rows the tick is
+// charging); it answers as of just before that writer commits, and the push follows.
+const settleWaiting = settleSql('FOR UPDATE OF s, u');
+const settleSkippingLocked = settleSql('FOR UPDATE OF s, u SKIP LOCKED');
+
 interface SettleRow {
   id: string;
   user_id: string;
@@ -150,18 +157,20 @@ interface SettleRow {
 /**
  * Settles the given sessions to the database's now. With `stop`, sessions still active after
  * the settle end now with reason `stopped`. Sessions not active (ended, unknown) are left out
- * of the result. Runs inside `client`'s transaction when given, else as a statement of its own
- * (one statement is one transaction: no BEGIN and COMMIT round trips).
+ * of the result, and with `skipLocked` so are sessions another transaction holds locked. Runs
+ * inside `client`'s transaction when given, else as a statement of its own (one statement is
+ * one transaction: no BEGIN and COMMIT round trips).
  */
 export async function settleSessions(
   sessionIds: readonly string[],
   periodMs: number,
-  opts: { stop?: boolean; client?: pg.PoolClient } = {},
+  opts: { stop?: boolean; client?: pg.PoolClient; skipLocked?: boolean } = {},
 ): Promise<SettleResult[]> {
   assert(Number.isSafeInteger(periodMs) && periodMs > 0);
   if (sessionIds.length === 0) return [];
+  const sql = opts.skipLocked === true ? settleSkippingLocked : settleWaiting;
   const params = [sessionIds, periodMs, opts.stop === true];
-  const { rows } = opts.client !== undefined ? await opts.client.query<SettleRow>(settleSql, params) : await query<SettleRow>(settleSql, params);
+  const { rows } = opts.client !== undefined ? await opts.client.query<SettleRow>(sql, params) : await query<SettleRow>(sql, params);
   return rows.map((r) => {
     assert(r.credits >= 0);
     assert(r.paid >= 0);

@@ -126,7 +126,8 @@ async function runAtRate(spec: LoadSpec & { rate: number }): Promise<LoadResult>
   let timeouts = 0;
   let sent = 0;
   const total = Math.round(spec.rate * spec.durationS);
-  let t0 = performance.now();
+  // Off while the connections are opened (below): those requests are not counted.
+  let measuring = false;
   const one = (dueAt: number, token: string): Promise<void> =>
     new Promise((resolve) => {
       const req = http.request(
@@ -134,18 +135,20 @@ async function runAtRate(spec: LoadSpec & { rate: number }): Promise<LoadResult>
         (res) => {
           res.resume();
           res.on('end', () => {
-            latencies.push(performance.now() - dueAt);
-            codes[String(res.statusCode)] = (codes[String(res.statusCode)] ?? 0) + 1;
+            if (measuring) {
+              latencies.push(performance.now() - dueAt);
+              codes[String(res.statusCode)] = (codes[String(res.statusCode)] ?? 0) + 1;
+            }
             resolve();
           });
         },
       );
       req.on('timeout', () => {
-        timeouts += 1;
+        if (measuring) timeouts += 1;
         req.destroy();
       });
       req.on('error', () => {
-        errors += 1;
+        if (measuring) errors += 1;
         resolve();
       });
       req.end();
@@ -153,9 +156,8 @@ async function runAtRate(spec: LoadSpec & { rate: number }): Promise<LoadResult>
   // Open the agent's connections before the clock starts: a run measures the API, not TCP
   // handshakes (opened on demand they made the first half second of every run the slowest).
   await Promise.all(Array.from({ length: spec.connections }, (_, i) => one(performance.now(), tokens[i % tokens.length] as string)));
-  latencies.length = 0;
-  for (const code of Object.keys(codes)) delete codes[code];
-  t0 = performance.now();
+  measuring = true;
+  const t0 = performance.now();
   const inFlight: Array<Promise<void>> = [];
   await new Promise<void>((resolve) => {
     const pump = (): void => {

@@ -47,7 +47,7 @@ function clean(fields: LogFields | undefined): LogFields {
  * every request's access line under the bench's LOG_LEVEL=ERROR).
  */
 function at(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'): (msg: string, fields?: LogFields) => void {
-  const method = level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+  const method = level.toLowerCase() as Lowercase<typeof level>;
   return (msg, fields) => {
     const logger = base();
     if (LogLevelThreshold[level] < logger.level) return;

@@ -72,10 +72,9 @@ export async function startEmbeddedPostgres(opts: {
     // max_wal_size=4GB: the tick writes ~16 MB of WAL a second at 100,000 sessions, so at 1 GB
     // checkpoints came from WAL volume within a minute or so rather than every 5 minutes, and
     // after each one the next write of every page logs the whole page again.
-    postgresFlags: [
-      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'jit=off', '-c', 'random_page_cost=1.1', '-c', 'fsync=on'],
-      ...['-c', 'shared_buffers=1GB', '-c', 'max_wal_size=4GB'],
-    ],
+    postgresFlags: ['listen_addresses=127.0.0.1', 'max_connections=300', 'jit=off', 'random_page_cost=1.1', 'fsync=on', 'shared_buffers=1GB', 'max_wal_size=4GB'].flatMap(
+      (setting) => ['-c', setting],
+    ),
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });

@@ -151,16 +151,27 @@ function sleep(msValue: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Passes start at least this far apart (and at most `tickMs / 2`), unless one hit its batch cap. */
-export const minPassIntervalMs = 100;
+/** The floor between pass starts, in ms: see passFloorMs. */
+export const passFloor = { minMs: 20, maxMs: 100 } as const;
+
+/**
+ * How long after a pass started the next may start (unless a charge is due later anyway):
+ * twice the time the last pass took, so the tick is busy at most half the time it is not
+ * behind, within 20–100 ms and at most tickMs / 2. With charges due every few milliseconds,
+ * a pass right after each would settle a handful of sessions at a transaction's fixed cost
+ * each; with this floor a pass that took long (many sessions) is followed 100 ms later by one
+ * that takes what fell due meanwhile in full batches, and a light load (passes of a few
+ * milliseconds) is charged within ~20 ms of its boundaries. The sooner a boundary is charged,
+ * the fewer reads find it due and settle it themselves (docs/BENCHMARKS.md).
+ */
+export function passFloorMs(lastPassMs: number, tickMs: number): number {
+  return Math.min(Math.floor(tickMs / 2), Math.max(passFloor.minMs, Math.min(passFloor.maxMs, 2 * lastPassMs)));
+}
 
 /**
  * Loops passes until `untilMs`, sleeping until the next charge is due but never longer than
- * tickMs. With charges due every few milliseconds (tens of thousands of sessions), a pass right
- * after each would settle a handful of sessions at a time at a transaction's fixed cost each:
- * passes start at least min(100 ms, tickMs / 2) apart, so each takes what fell due meanwhile in
- * full batches, and a charge waits at most that much longer. A pass that hit its batch cap
- * (a backlog) is followed at once.
+ * tickMs, and never starting passes closer together than passFloorMs. A pass that hit its
+ * batch cap (a backlog) is followed at once.
  */
 export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; charged: number; ended: number; maxLatenessMs: number }> {
   let passes = 0;
@@ -168,7 +179,6 @@ export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; 
   let ended = 0;
   let maxLatenessMs = 0;
   const reconcileEveryMs = 60_000;
-  const minIntervalMs = Math.min(minPassIntervalMs, Math.floor(opts.tickMs / 2));
   let nextReconcileMs = 0;
   // The reconcile reads every active session: it runs beside the passes, not in front of them.
   // It only adds what is missing (ZADD NX); a schedule that is gone altogether is rebuilt by the
@@ -202,7 +212,8 @@ export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; 
       if (r.batches >= opts.maxBatches) continue;
       const nextMs = await nextDueMs();
       const now = Date.now();
-      let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now, started + minIntervalMs - now));
+      const floorMs = passFloorMs(now - started, opts.tickMs);
+      let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now, started + floorMs - now));
       // Due by this clock but not yet by the database's (skew): do not spin.
       if (wait === 0 && r.charged === 0 && r.ended === 0) wait = Math.min(opts.tickMs, 10);
       await sleep(Math.min(wait, Math.max(0, opts.untilMs - now)), opts.signal);

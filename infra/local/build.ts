@@ -1,5 +1,5 @@
 // `npm run build`: the static site (Next.js export into web/out) and the local stack bundled
-// into dist/local/main.mjs with the migrations beside it, so `npm start` runs without watchers.
+// into dist/local/main.mjs (and its threads) with the migrations beside it, so `npm start` runs without watchers.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,8 +14,10 @@ function buildSite(): void {
 async function buildStack(): Promise<void> {
   console.log('Bundling the local stack…');
   await build({
-    entryPoints: ['infra/local/main.ts'],
-    outfile: 'dist/local/main.mjs',
+    // The stack and its threads (threads.ts starts dist/local/<name>.mjs beside main.mjs).
+    entryPoints: ['main', 'tick-worker', 'bridge-worker'].map((name) => ({ in: `infra/local/${name}.ts`, out: name })),
+    outdir: 'dist/local',
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -4,10 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { freePort } from './free-port';
 import { startEmbeddedPostgres, type LocalPostgres } from './postgres';
 import { startRedisServer } from './redis-server';
-import { startUpstashBridge } from './upstash-bridge';
+import { firstMessage, startThread } from './threads';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. Default: PORT or 3000. */
@@ -44,6 +45,25 @@ export interface LocalStack {
 }
 
 let started = false;
+
+/** The Upstash REST bridge (upstash-bridge.ts) on a thread of its own. */
+async function startBridgeThread(opts: { redisUrl: string; token: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const worker = startThread('bridge-worker', opts);
+  try {
+    const { url } = await firstMessage<{ type: 'ready'; url: string }>(worker, 'ready');
+    return {
+      url,
+      async close() {
+        worker.postMessage('close');
+        await firstMessage(worker, 'closed').catch(() => undefined);
+        await worker.terminate();
+      },
+    };
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+}
 
 function jwtSecretFor(dataDir: string): string {
   const file = path.join(dataDir, 'jwt-secret');
@@ -89,7 +109,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     let upstashToken = env.UPSTASH_REDIS_REST_TOKEN || undefined;
     if (upstashUrl === undefined || upstashToken === undefined) {
       upstashToken = randomBytes(24).toString('base64url');
-      const bridge = await startUpstashBridge({ redisUrl, token: upstashToken });
+      const bridge = await startBridgeThread({ redisUrl, token: upstashToken });
       stops.push(() => bridge.close());
       upstashUrl = bridge.url;
     }
@@ -142,30 +162,29 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const { closePasswordWorkers } = await import('../../functions/adapters/password-hasher');
     stops.push(() => closePasswordWorkers());
 
-    // The tick, as EventBridge Scheduler + the tick Lambda run it in the cloud, in-process.
-    const { runTickLoop } = await import('../../functions/core/tick');
+    // The tick, as EventBridge Scheduler + the tick Lambda run it in the cloud, on a thread of
+    // its own (threads.ts). A thread that fails is logged and started again, as the next
+    // minute's invocation would be.
     const { log } = await import('../../functions/core/log');
-    let tickAbort: AbortController | null = null;
-    let tickDone: Promise<unknown> = Promise.resolve();
+    let tick: { worker: Worker; stopped: Promise<unknown> } | null = null;
     const startTick = (): void => {
-      if (c.tickMs === 0 || tickAbort !== null) return;
-      const abort = new AbortController();
-      tickAbort = abort;
-      tickDone = runTickLoop({
-        periodMs: c.periodMs,
-        batchSize: c.tickBatchSize,
-        maxBatches: c.tickMaxBatches,
-        concurrency: c.tickConcurrency,
-        tickMs: c.tickMs,
-        untilMs: Number.POSITIVE_INFINITY,
-        signal: abort.signal,
-        log,
+      if (c.tickMs === 0 || tick !== null) return;
+      const worker = startThread('tick-worker', {});
+      const stopped = firstMessage(worker, 'stopped').catch((err: unknown) => {
+        log.error('tick thread failed', { route: 'tick', err });
+        if (tick?.worker !== worker) return;
+        tick = null;
+        setTimeout(startTick, 1000).unref();
       });
+      tick = { worker, stopped };
     };
     const pauseTick = async (): Promise<void> => {
-      tickAbort?.abort();
-      tickAbort = null;
-      await tickDone;
+      const current = tick;
+      tick = null;
+      if (current === null) return;
+      current.worker.postMessage('stop');
+      await current.stopped;
+      await current.worker.terminate();
     };
     startTick();
     stops.push(pauseTick);

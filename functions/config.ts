@@ -42,6 +42,8 @@ const schema = z.object({
   TICK_MAX_BATCHES: int(100, 1, 10_000),
   // Batches the tick settles at once, each in its own transaction (at most the pool's size).
   TICK_CONCURRENCY: int(2, 1, 16),
+  // The least time between the starts of two passes (tick.ts passFloorMs; at most 100).
+  TICK_MIN_PASS_MS: int(20, 0, 100),
   SIGNUP_CREDITS: int(100, 0, 1_000_000),
   // WebSocket management endpoint (the stage's callback URL in the cloud, the gateway locally).
   WS_CALLBACK_URL: optionalString,
@@ -87,6 +89,7 @@ export interface Config {
   readonly tickBatchSize: number;
   readonly tickMaxBatches: number;
   readonly tickConcurrency: number;
+  readonly tickMinPassMs: number;
   readonly signupCredits: number;
   readonly wsCallbackUrl: string | undefined;
   readonly schedulerEndpoint: string | undefined;
@@ -139,6 +142,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     tickBatchSize: e.TICK_BATCH_SIZE,
     tickMaxBatches: e.TICK_MAX_BATCHES,
     tickConcurrency: Math.min(e.TICK_CONCURRENCY, e.DATABASE_POOL_MAX),
+    tickMinPassMs: e.TICK_MIN_PASS_MS,
     signupCredits: e.SIGNUP_CREDITS,
     wsCallbackUrl: e.WS_CALLBACK_URL,
     schedulerEndpoint: e.SCHEDULER_ENDPOINT,

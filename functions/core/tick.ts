@@ -134,6 +134,8 @@ export interface LoopOptions extends TickOptions {
   readonly untilMs: number;
   /** The longest sleep between passes. */
   readonly tickMs: number;
+  /** The least time between pass starts (passFloorMs); default 20. */
+  readonly minPassMs?: number;
   readonly signal?: AbortSignal;
   readonly onPass?: (r: PassResult) => void;
 }
@@ -151,21 +153,21 @@ function sleep(msValue: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The floor between pass starts, in ms: see passFloorMs. */
-export const passFloor = { minMs: 20, maxMs: 100 } as const;
+/** The most time passFloorMs asks between pass starts. */
+export const maxPassFloorMs = 100;
 
 /**
  * How long after a pass started the next may start (unless a charge is due later anyway):
  * twice the time the last pass took, so the tick is busy at most half the time it is not
- * behind, within 20–100 ms and at most tickMs / 2. With charges due every few milliseconds,
+ * behind, within `minMs` (TICK_MIN_PASS_MS, default 20) and 100 ms, and at most tickMs / 2. With charges due every few milliseconds,
  * a pass right after each would settle a handful of sessions at a transaction's fixed cost
  * each; with this floor a pass that took long (many sessions) is followed 100 ms later by one
  * that takes what fell due meanwhile in full batches, and a light load (passes of a few
  * milliseconds) is charged within ~20 ms of its boundaries. The sooner a boundary is charged,
  * the fewer reads find it due and settle it themselves (docs/BENCHMARKS.md).
  */
-export function passFloorMs(lastPassMs: number, tickMs: number): number {
-  return Math.min(Math.floor(tickMs / 2), Math.max(passFloor.minMs, Math.min(passFloor.maxMs, 2 * lastPassMs)));
+export function passFloorMs(lastPassMs: number, tickMs: number, minMs: number): number {
+  return Math.min(Math.floor(tickMs / 2), Math.max(Math.min(minMs, maxPassFloorMs), Math.min(maxPassFloorMs, 2 * lastPassMs)));
 }
 
 /**
@@ -212,7 +214,7 @@ export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; 
       if (r.batches >= opts.maxBatches) continue;
       const nextMs = await nextDueMs();
       const now = Date.now();
-      const floorMs = passFloorMs(now - started, opts.tickMs);
+      const floorMs = passFloorMs(now - started, opts.tickMs, opts.minPassMs ?? 20);
       let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now, started + floorMs - now));
       // Due by this clock but not yet by the database's (skew): do not spin.
       if (wait === 0 && r.charged === 0 && r.ended === 0) wait = Math.min(opts.tickMs, 10);

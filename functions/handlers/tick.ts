@@ -35,6 +35,7 @@ export async function handler(_event: unknown, context?: LambdaContext): Promise
     batchSize: c.tickBatchSize,
     maxBatches: c.tickMaxBatches,
     concurrency: c.tickConcurrency,
+    minPassMs: c.tickMinPassMs,
     tickMs: c.tickMs > 0 ? c.tickMs : 1000,
     untilMs,
     log,

@@ -21,6 +21,7 @@ try {
     batchSize: c.tickBatchSize,
     maxBatches: c.tickMaxBatches,
     concurrency: c.tickConcurrency,
+    minPassMs: c.tickMinPassMs,
     tickMs: c.tickMs,
     untilMs: Number.POSITIVE_INFINITY,
     signal: abort.signal,

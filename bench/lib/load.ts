@@ -8,6 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { stealMeter } from './common';
 
 export interface LoadSpec {
   url: string;
@@ -35,6 +36,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
+  /** CPU time the hypervisor gave to other guests during the run, % (bench/lib/common.ts). */
+  stealPct?: number;
 }
 
 export interface LoadRunner {
@@ -49,11 +52,12 @@ export function startLoadRunner(): LoadRunner {
     run: (spec) =>
       new Promise((resolve, reject) => {
         const id = ++seq;
+        const steal = stealMeter();
         const onMessage = (m: { type: string; id: number; result?: LoadResult; error?: string }): void => {
           if (m.type !== 'done' || m.id !== id) return;
           child.off('message', onMessage);
           if (m.error !== undefined) reject(new Error(m.error));
-          else resolve(m.result as LoadResult);
+          else resolve({ ...(m.result as LoadResult), stealPct: steal() });
         };
         child.on('message', onMessage);
         child.send({ type: 'run', id, spec });

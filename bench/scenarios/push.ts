@@ -3,7 +3,7 @@
 // every `session.update` a client receives, the latency is its arrival (Date.now() in the
 // client process) minus the created_at of the ledger row it reports (PostgreSQL's
 // clock_timestamp() when the charge was written, just before its commit; same machine clock).
-import { dist, emitResult, params, progress, sleep, type Dist } from '../lib/common';
+import { dist, emitResult, params, progress, sleep, stealMeter, type Dist } from '../lib/common';
 import { dbNowMs, seedSessions, seedUsers } from '../lib/seed';
 import { startBenchStack } from '../lib/stack';
 import { startFleet } from '../lib/ws-fleet';
@@ -35,10 +35,12 @@ await sleep(periodMs + 1000);
 await fleet.collect(); // drop the warm-up period
 
 const ms = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::float8`;
-const windows: Array<{ latency: Dist; received: number; matched: number; expected: number; errors: number; closed: number }> = [];
+const windows: Array<{ latency: Dist; received: number; matched: number; expected: number; errors: number; closed: number; stealPct: number }> = [];
 for (let run = 1; run <= p.runs; run++) {
   const from = await dbNowMs(stack.sql);
+  const steal = stealMeter();
   await sleep(p.windowS * 1000);
+  const stealPct = steal();
   const to = await dbNowMs(stack.sql);
   await sleep(1500); // let the last pushes of the window arrive
   const r = await fleet.collect();
@@ -56,8 +58,8 @@ for (let run = 1; run <= p.runs; run++) {
     [from, to],
   );
   const latency = dist(rows.map((x) => x.lag));
-  windows.push({ latency, received: r.updates.length, matched: rows.length, expected: exp[0]?.n ?? 0, errors: r.errors, closed: r.closedUnexpectedly });
-  progress(scope, `run ${run}/${p.runs}: ${rows.length.toLocaleString('en-US')} of ${(exp[0]?.n ?? 0).toLocaleString('en-US')} charges received; commit → receipt p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms max ${latency.max.toFixed(1)} ms`);
+  windows.push({ latency, received: r.updates.length, matched: rows.length, expected: exp[0]?.n ?? 0, errors: r.errors, closed: r.closedUnexpectedly, stealPct });
+  progress(scope, `run ${run}/${p.runs}: ${rows.length.toLocaleString('en-US')} of ${(exp[0]?.n ?? 0).toLocaleString('en-US')} charges received; commit → receipt p50 ${latency.p50.toFixed(1)} ms p99 ${latency.p99.toFixed(1)} ms max ${latency.max.toFixed(1)} ms; CPU steal ${stealPct}%`);
 }
 await fleet.close();
 await stack.pauseTick();

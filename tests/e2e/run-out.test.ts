@@ -31,6 +31,8 @@ afterAll(async () => {
 
 /** Presses Tab from the top of the page until the element with `testId` has the focus. */
 async function tabTo(testId: string): Promise<void> {
+  // The card renders its buttons once the account has loaded (the socket may be live sooner).
+  await page.getByTestId(testId).waitFor();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   for (let presses = 0; presses < 20; presses++) {
     await page.keyboard.press('Tab');

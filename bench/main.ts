@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
-import { resultPrefix } from './lib/common';
+import { cpuTicks, resultPrefix, sleep } from './lib/common';
 import { renderMarkdown, renderTable, type BenchReport } from './lib/report';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,29 +106,23 @@ function machine(pgVersion: string): BenchReport['machine'] {
   };
 }
 
-/** Busy and total CPU time of the machine so far (/proc/stat, in clock ticks). */
-function cpuTimes(): { busy: number; total: number } {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
-}
-
 /**
  * Waits (up to a minute) until the machine has been at least 90 % idle for two seconds, so a
  * scenario does not measure what the one before left running (the first API run after the
  * 100,000-session runs had status p50 31 ms against 2 ms in the next). Says how long it waited.
  */
 async function untilQuiet(): Promise<void> {
-  if (!fs.existsSync('/proc/stat')) return;
+  let last = cpuTicks();
+  if (last === null) return;
   const begun = Date.now();
   const deadline = begun + 60_000;
   let quietSince: number | null = null;
-  let last = cpuTimes();
   while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = cpuTimes();
-    const busy = (now.busy - last.busy) / Math.max(1, now.total - last.total);
+    await sleep(500);
+    const now = cpuTicks();
+    if (now === null) return;
+    const total = Math.max(1, now.total - last.total);
+    const busy = (total - (now.idle - last.idle)) / total;
     last = now;
     if (busy > 0.1) quietSince = null;
     else if ((quietSince ??= Date.now()) <= Date.now() - 2000) {

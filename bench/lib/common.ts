@@ -117,23 +117,26 @@ export function slope(points: ReadonlyArray<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
+/** The machine's CPU time so far (/proc/stat, clock ticks), or null where there is none. */
+export function cpuTicks(): { idle: number; steal: number; total: number } | null {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: idle time is idle + iowait.
+    return { idle: (f[3] ?? 0) + (f[4] ?? 0), steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Starts measuring the share of this VM's CPU time the hypervisor gave to others ("steal",
  * /proc/stat); the returned function gives it in % since the start (NaN where there is no
  * /proc/stat). On a shared 2-vCPU VM a run with tens of % stolen measures the neighbours.
  */
 export function stealMeter(): () => number {
-  const read = (): { steal: number; total: number } | null => {
-    try {
-      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-      return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
-    } catch {
-      return null;
-    }
-  };
-  const start = read();
+  const start = cpuTicks();
   return () => {
-    const end = read();
+    const end = cpuTicks();
     if (start === null || end === null || end.total === start.total) return Number.NaN;
     return Math.round((1000 * (end.steal - start.steal)) / (end.total - start.total)) / 10;
   };

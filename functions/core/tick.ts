@@ -5,6 +5,7 @@
 // nothing extra: the settle recomputes what is due from stored state under row locks. Batches
 // settled at once never deadlock: each locks its sessions in id order, then their users, and a
 // user has one active session.
+import type { Config } from '../config';
 import type { Logger } from './log';
 import { pushSettlements, rescheduleSettlements } from './sessions';
 import { dueSessions, ensureSchedule, nextDueMs, reconcileSchedule } from './schedule';
@@ -134,8 +135,8 @@ export interface LoopOptions extends TickOptions {
   readonly untilMs: number;
   /** The longest sleep between passes. */
   readonly tickMs: number;
-  /** The least time between pass starts (passFloorMs); default 20. */
-  readonly minPassMs?: number;
+  /** The least time between pass starts (passFloorMs; TICK_MIN_PASS_MS). */
+  readonly minPassMs: number;
   readonly signal?: AbortSignal;
   readonly onPass?: (r: PassResult) => void;
 }
@@ -159,9 +160,9 @@ export const maxPassFloorMs = 100;
 /**
  * How long after a pass started the next may start (unless a charge is due later anyway):
  * twice the time the last pass took, so the tick is busy at most half the time it is not
- * behind, within `minMs` (TICK_MIN_PASS_MS, default 20) and 100 ms, and at most tickMs / 2. With charges due every few milliseconds,
- * a pass right after each would settle a handful of sessions at a transaction's fixed cost
- * each; with this floor a pass that took long (many sessions) is followed 100 ms later by one
+ * behind, within `minMs` (TICK_MIN_PASS_MS, default 20) and 100 ms, and at most tickMs / 2.
+ * With charges due every few milliseconds, a pass right after each would settle a handful of
+ * sessions at a transaction's fixed cost each; with this floor a pass that took long (many sessions) is followed 100 ms later by one
  * that takes what fell due meanwhile in full batches, and a light load (passes of a few
  * milliseconds) is charged within ~20 ms of its boundaries. The sooner a boundary is charged,
  * the fewer reads find it due and settle it themselves (docs/BENCHMARKS.md).
@@ -175,6 +176,19 @@ export function passFloorMs(lastPassMs: number, tickMs: number, minMs: number): 
  * tickMs, and never starting passes closer together than passFloorMs. A pass that hit its
  * batch cap (a backlog) is followed at once.
  */
+/** The loop's settings from the configuration (the tick Lambda and the local stack's thread). */
+export function loopSettings(c: Config): Pick<LoopOptions, 'periodMs' | 'batchSize' | 'maxBatches' | 'concurrency' | 'minPassMs' | 'tickMs'> {
+  return {
+    periodMs: c.periodMs,
+    batchSize: c.tickBatchSize,
+    maxBatches: c.tickMaxBatches,
+    concurrency: c.tickConcurrency,
+    minPassMs: c.tickMinPassMs,
+    // TICK_MS=0 switches the local tick off; a tick that runs anyway sleeps at most 1 s.
+    tickMs: c.tickMs > 0 ? c.tickMs : 1000,
+  };
+}
+
 export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; charged: number; ended: number; maxLatenessMs: number }> {
   let passes = 0;
   let charged = 0;
@@ -214,7 +228,7 @@ export async function runTickLoop(opts: LoopOptions): Promise<{ passes: number; 
       if (r.batches >= opts.maxBatches) continue;
       const nextMs = await nextDueMs();
       const now = Date.now();
-      const floorMs = passFloorMs(now - started, opts.tickMs, opts.minPassMs ?? 20);
+      const floorMs = passFloorMs(now - started, opts.tickMs, opts.minPassMs);
       let wait = nextMs === null ? opts.tickMs : Math.min(opts.tickMs, Math.max(0, nextMs - now, started + floorMs - now));
       // Due by this clock but not yet by the database's (skew): do not spin.
       if (wait === 0 && r.charged === 0 && r.ended === 0) wait = Math.min(opts.tickMs, 10);

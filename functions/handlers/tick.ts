@@ -2,7 +2,7 @@
 // shortly before its minute is up, so charges are late by little more than one pass takes.
 import { config } from '../config';
 import { log } from '../core/log';
-import { runTickLoop } from '../core/tick';
+import { loopSettings, runTickLoop } from '../core/tick';
 
 interface LambdaContext {
   getRemainingTimeInMillis?: () => number;
@@ -30,16 +30,7 @@ export async function handler(_event: unknown, context?: LambdaContext): Promise
   const started = Date.now();
   const remaining = context?.getRemainingTimeInMillis?.() ?? loopBudgetMs + safetyMarginMs;
   const untilMs = started + Math.max(0, Math.min(loopBudgetMs, remaining - safetyMarginMs));
-  const result = await runTickLoop({
-    periodMs: c.periodMs,
-    batchSize: c.tickBatchSize,
-    maxBatches: c.tickMaxBatches,
-    concurrency: c.tickConcurrency,
-    minPassMs: c.tickMinPassMs,
-    tickMs: c.tickMs > 0 ? c.tickMs : 1000,
-    untilMs,
-    log,
-  });
+  const result = await runTickLoop({ ...loopSettings(c), untilMs, log });
   emitLateness(result.maxLatenessMs, result.passes);
   log.info('tick invocation', { route: 'tick', passes: result.passes, charged: result.charged, ended: result.ended, latenessMs: result.maxLatenessMs, durationMs: Date.now() - started });
   return { passes: result.passes, charged: result.charged, ended: result.ended };

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { closeDb } from '../../functions/adapters/pg';
 import { config } from '../../functions/config';
 import { log } from '../../functions/core/log';
-import { runTickLoop } from '../../functions/core/tick';
+import { loopSettings, runTickLoop } from '../../functions/core/tick';
 
 if (parentPort === null) throw new Error('tick-worker runs as a thread of the local stack');
 const port = parentPort;
@@ -14,19 +14,8 @@ const abort = new AbortController();
 port.on('message', (m: unknown) => {
   if (m === 'stop') abort.abort();
 });
-const c = config();
 try {
-  await runTickLoop({
-    periodMs: c.periodMs,
-    batchSize: c.tickBatchSize,
-    maxBatches: c.tickMaxBatches,
-    concurrency: c.tickConcurrency,
-    minPassMs: c.tickMinPassMs,
-    tickMs: c.tickMs,
-    untilMs: Number.POSITIVE_INFINITY,
-    signal: abort.signal,
-    log,
-  });
+  await runTickLoop({ ...loopSettings(config()), untilMs: Number.POSITIVE_INFINITY, signal: abort.signal, log });
 } finally {
   await closeDb().catch(() => undefined);
   port.postMessage({ type: 'stopped' });

@@ -6,7 +6,7 @@ import { adminAdjustCredits, adminEndSession, adminFetchSystem, adminFetchUser, 
 import { readToken } from '@/lib/auth-store';
 import { describeRequestError, isForbidden } from '@/lib/errors';
 import { creditsWord } from '@/lib/format';
-import type { AdminSystemResponse, AdminUserResponse, AdminUserSummary, Page } from '@/lib/wire';
+import type { AdminCreditsResponse, AdminSystemResponse, AdminUserResponse, AdminUserSummary, Page, SessionResponse } from '@/lib/wire';
 import { type PagedList, usePagedList } from './use-paged-list';
 
 // The admin console's data. Every hook here is told whether the signed-in user is an admin
@@ -104,7 +104,7 @@ export function useAdminUser(
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
 
   const act = useCallback(
-    async (kind: 'adjust' | 'end', call: (token: string, id: string) => Promise<AdminActionResult>): Promise<boolean> => {
+    async (kind: 'adjust' | 'end', call: (token: string, id: string) => Promise<{ result: AdminActionResult; now: SessionResponse | AdminCreditsResponse }>): Promise<boolean> => {
       if (pendingRef.current || userId === null) return false;
       const token = readToken();
       if (token === null) {
@@ -116,7 +116,10 @@ export function useAdminUser(
       setPending(kind);
       report(null);
       try {
-        report(await call(token, userId));
+        const { result, now } = await call(token, userId);
+        // Show what the answer says at once (no "End session…" left on an ended session); the reload below fills in the rest.
+        setDetail((d) => (d === null || d.user.id !== userId ? d : { ...d, session: now.session ?? d.session, user: { ...d.user, credits: now.user.credits } }));
+        report(result);
         changedRef.current?.();
         return true;
       } catch (failure) {
@@ -143,9 +146,9 @@ export function useAdminUser(
   const adjust = useCallback(
     (delta: number, reason: string) =>
       act('adjust', async (token, id) => {
-        const result = await adminAdjustCredits(token, id, delta, reason);
+        const now = await adminAdjustCredits(token, id, delta, reason);
         const verb = delta > 0 ? `Granted ${creditsWord(delta)}` : `Removed ${creditsWord(-delta)}`;
-        return { tone: 'success', message: `${verb}. The balance is now ${creditsWord(result.user.credits)}.` };
+        return { result: { tone: 'success', message: `${verb}. The balance is now ${creditsWord(now.user.credits)}.` }, now };
       }),
     [act],
   );
@@ -153,11 +156,9 @@ export function useAdminUser(
   const endSession = useCallback(
     () =>
       act('end', async (token, id) => {
-        const result = await adminEndSession(token, id);
-        return {
-          tone: 'success',
-          message: `Session ended. It used ${creditsWord(result.session.creditsConsumed)}; the balance is ${creditsWord(result.user.credits)}.`,
-        };
+        const now = await adminEndSession(token, id);
+        const message = `Session ended. It used ${creditsWord(now.session.creditsConsumed)}; the balance is ${creditsWord(now.user.credits)}.`;
+        return { result: { tone: 'success', message }, now };
       }),
     [act],
   );

@@ -1,7 +1,7 @@
 // The ledger and session store: every read and write of balances, sessions and credit_logs.
 //
-// One settle: `settleSessions(ids)` applies the billing rule to a list of sessions in one
-// statement, set-based: it locks the session and user rows in session-id order, reads the database
+// One settle: `settleSessions(ids)` applies the billing rule to a list of sessions in one call
+// (a PL/pgSQL function), set-based: it locks the session and user rows in session-id order, reads the database
 // clock, charges what is due (capped by the balance), ends the exhausted
 // sessions at exactly t0 + (consumed + paid)·P, and writes one credit_logs row per session with
 // the number of periods it pays. The tick passes a batch; stop, expire and reads pass one.
@@ -71,75 +71,17 @@ const nowSql = `date_trunc('milliseconds', clock_timestamp())`;
 // ---------------------------------------------------------------------------------------------
 // Settle
 
-// One statement. `locked` takes the row locks in session-id order (the lock order every writer
-// shares: session, then its user) and reads the rows as they are once locked: under READ
-// COMMITTED a row another writer changed meanwhile is re-read at its newest version. `clock`
-// reads the database clock only after `locked` has been read to the end (an aggregate cannot
-// answer before its input is done), so the clock is not earlier than any charge committed by a
-// writer this settle waited for (DESIGN.md, One clock). The updates find their rows by key and,
-// should the statement's snapshot hold an older version, PostgreSQL re-applies them to the
-// newest one, which this transaction holds locked; every value they write comes from `fin`.
-const settleSql = (lockClause: string): string => `
-  WITH locked AS MATERIALIZED (
-    SELECT s.id, s.user_id, u.email, ${ms('s.start_time')}::bigint AS start_ms, s.credits_consumed, u.credits
-    FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.id = ANY($1::bigint[]) AND s.is_active
-    ORDER BY s.id
-    ${lockClause}
-  ),
-  clock AS MATERIALIZED (
-    SELECT ${ms(nowSql)}::bigint AS now_ms FROM (SELECT count(*) FROM locked) AS all_locked
-  ),
-  fin AS MATERIALIZED (
-    SELECT paid.*,
-           (credits_consumed + paid)::int AS new_consumed,
-           (credits - paid)::int AS new_credits,
-           CASE WHEN paid < due THEN start_ms + (credits_consumed + paid)::bigint * $2::bigint
-                WHEN $3::boolean THEN now_ms END AS end_ms,
-           CASE WHEN paid < due THEN 'exhausted' WHEN $3::boolean THEN 'stopped' END AS end_reason
-    FROM (
-      SELECT due.*, LEAST(due, credits)::int AS paid
-      FROM (
-        SELECT l.*, c.now_ms,
-               CASE WHEN c.now_ms < l.start_ms THEN 0
-                    ELSE GREATEST(0, 1 + (c.now_ms - l.start_ms) / $2::bigint - l.credits_consumed) END AS due
-        FROM locked l CROSS JOIN clock c
-      ) AS due
-    ) AS paid
-  ),
-  upd_sessions AS (
-    UPDATE sessions s
-    SET credits_consumed = fin.new_consumed,
-        is_active = fin.end_ms IS NULL,
-        end_time = ${ts('fin.end_ms')},
-        end_reason = fin.end_reason,
-        updated_at = ${ts('fin.now_ms')}
-    FROM fin
-    WHERE s.id = fin.id AND (fin.paid > 0 OR fin.end_ms IS NOT NULL)
-  ),
-  upd_users AS (
-    UPDATE users u
-    SET credits = fin.new_credits, updated_at = ${ts('fin.now_ms')}
-    FROM fin
-    WHERE u.id = fin.user_id AND fin.paid > 0
-  ),
-  ins_logs AS (
-    INSERT INTO credit_logs (user_id, session_id, credits_deducted, remaining_credits, reason, "timestamp")
-    SELECT user_id, id, paid, new_credits, 'session_charge',
-           ${ts('start_ms + (new_consumed - 1)::bigint * $2::bigint')}
-    FROM fin WHERE paid > 0
-  )
-  SELECT fin.id::text AS id, fin.user_id::text AS user_id, fin.email, fin.start_ms::float8 AS start_ms,
-         fin.end_ms::float8 AS end_ms, fin.new_consumed AS credits_consumed, fin.new_credits AS credits,
-         fin.end_reason, fin.paid, fin.now_ms::float8 AS now_ms
-  FROM fin ORDER BY fin.id`;
-
+// db/migrations/1700000000005_settle_function.sql: the settle as a PL/pgSQL function, planned
+// once per connection, not per call. It locks the sessions and their users in session-id order
+// (the lock order every writer shares: session, then its user), waiting for other writers or,
+// with `skipLocked`, leaving out what they hold; only then reads the database clock (DESIGN.md,
+// One clock) and charges, ends and writes the ledger rows in one statement.
+//
 // A read (status, profile) passes `skipLocked`: a session another writer holds is being settled
 // by it at this moment, so the read does not queue behind that writer's whole batch (and, when
 // the tick falls behind and every read finds a boundary due, pile onto the rows the tick is
 // charging); it answers as of just before that writer commits, and the push follows.
-const settleWaiting = settleSql('FOR UPDATE OF s, u');
-const settleSkippingLocked = settleSql('FOR UPDATE OF s, u SKIP LOCKED');
+const settleSql = `SELECT * FROM settle_sessions($1::bigint[], $2::bigint, $3::boolean, $4::boolean)`;
 
 interface SettleRow {
   id: string;
@@ -168,9 +110,8 @@ export async function settleSessions(
 ): Promise<SettleResult[]> {
   assert(Number.isSafeInteger(periodMs) && periodMs > 0);
   if (sessionIds.length === 0) return [];
-  const sql = opts.skipLocked === true ? settleSkippingLocked : settleWaiting;
-  const params = [sessionIds, periodMs, opts.stop === true];
-  const { rows } = opts.client !== undefined ? await opts.client.query<SettleRow>(sql, params) : await query<SettleRow>(sql, params);
+  const params = [sessionIds, periodMs, opts.stop === true, opts.skipLocked === true];
+  const { rows } = opts.client !== undefined ? await opts.client.query<SettleRow>(settleSql, params) : await query<SettleRow>(settleSql, params);
   return rows.map((r) => {
     assert(r.credits >= 0);
     assert(r.paid >= 0);

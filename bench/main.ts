@@ -197,23 +197,45 @@ async function runScenario(adminUrl: string, run: Run, index: number, total: num
 /**
  * `--render=FILE[,FILE…]`: rewrites docs/ from finished runs (after editing findings.md). With
  * several files, a scenario's results come from the last file that has them (a scenario re-run
- * alone with --only replaces the one of the full run).
+ * alone with --only replaces the one of the full run). A file written `+FILE` adds its runs of
+ * the tick throughput to the earlier file's instead (poolRuns): min / median / max over all of
+ * them, for a figure that moves with the machine's minute.
  */
-function render(files: string[]): void {
+function render(specs: string[]): void {
+  const files = specs.map((f) => f.replace(/^\+/, ''));
   const reports = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as BenchReport);
   const first = reports[0];
   if (first === undefined) throw new Error('--render needs a results file');
   const last = reports[reports.length - 1] ?? first;
-  const report: BenchReport = { ...first, machine: last.machine, results: {}, durationS: 0, mergedFrom: files.map((f) => path.basename(f)) };
-  for (const r of reports) {
-    Object.assign(report.results, r.results);
+  const report: BenchReport = { ...first, machine: last.machine, results: {}, durationS: 0, mergedFrom: specs.map((f) => path.basename(f)) };
+  reports.forEach((r, i) => {
+    const pooled = specs[i]?.startsWith('+') === true;
+    for (const [key, runs] of Object.entries(r.results)) {
+      const before = report.results[key];
+      report.results[key] = pooled && key === 'throughput' && before !== undefined ? [poolRuns(before[0], runs[0])] : runs;
+    }
     report.durationS += r.durationS;
-  }
+  });
   const notes = fs.readFileSync(path.join(root, 'bench', 'findings.md'), 'utf8');
   process.stdout.write(`${renderTable(report).table}\n`);
   fs.writeFileSync(path.join(root, 'docs', 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(path.join(root, 'docs', 'BENCHMARKS.md'), renderMarkdown(report, notes));
-  say(`Wrote docs/benchmarks.json and docs/BENCHMARKS.md from ${files.join(', ')}.`);
+  say(`Wrote docs/benchmarks.json and docs/BENCHMARKS.md from ${specs.join(', ')}.`);
+}
+
+/**
+ * Two results of one scenario as one: every array of numbers joined, discrepancy counts added,
+ * anything else (plans, settings) from `b`.
+ */
+function poolRuns(a: unknown, b: unknown, key = ''): unknown {
+  if (key === 'discrepancies' && typeof a === 'number' && typeof b === 'number') return a + b;
+  if (Array.isArray(a) && Array.isArray(b) && [...a, ...b].every((v) => typeof v === 'number')) return [...a, ...b];
+  if (typeof a === 'object' && a !== null && !Array.isArray(a) && typeof b === 'object' && b !== null && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = k in out ? poolRuns(out[k], v, k) : v;
+    return out;
+  }
+  return b;
 }
 
 async function main(): Promise<void> {

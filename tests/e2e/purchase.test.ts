@@ -92,7 +92,7 @@ describe('buying credits during a live session, seen on two devices', () => {
     const buy = pageA.getByRole('button', { name: /^Buy Standard for/ });
     await buy.waitFor();
     await pageA.getByTestId('connection-status').and(pageA.locator('[data-state="live"]')).waitFor();
-    await expect(pageA.getByTestId('time-left').isVisible()).resolves.toBe(true);
+    await pageA.getByTestId('time-left').waitFor({ timeout: 5000 }); // the account can load after the socket is live
 
     const before = await client.status(token);
     const endsAtBefore = Date.parse(before.body.session?.endsAt ?? '');

@@ -1,8 +1,8 @@
 // The ledger and session store: every read and write of balances, sessions and credit_logs.
 //
 // One settle: `settleSessions(ids)` applies the billing rule to a list of sessions in one call
-// (a PL/pgSQL function), set-based: it locks the session and user rows in session-id order, reads the database
-// clock, charges what is due (capped by the balance), ends the exhausted
+// (a PL/pgSQL function), set-based: it locks the session and user rows in session-id order,
+// reads the database clock, charges what is due (capped by the balance), ends the exhausted
 // sessions at exactly t0 + (consumed + paid)·P, and writes one credit_logs row per session with
 // the number of periods it pays. The tick passes a batch; stop, expire and reads pass one.
 // Writers recompute from stored state, so a retry, a duplicate or a race charges nothing extra.

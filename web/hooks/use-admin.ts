@@ -39,6 +39,12 @@ export interface AdminUserDetail {
   clearResults(): void;
 }
 
+/** What an admin action reports, and the account as its answer left it. */
+interface ActionAnswer {
+  result: AdminActionResult;
+  now: SessionResponse | AdminCreditsResponse;
+}
+
 /** One user's account as an admin sees it, and the admin actions on it. */
 export function useAdminUser(
   userId: string | null,
@@ -104,7 +110,7 @@ export function useAdminUser(
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
 
   const act = useCallback(
-    async (kind: 'adjust' | 'end', call: (token: string, id: string) => Promise<{ result: AdminActionResult; now: SessionResponse | AdminCreditsResponse }>): Promise<boolean> => {
+    async (kind: 'adjust' | 'end', call: (token: string, id: string) => Promise<ActionAnswer>): Promise<boolean> => {
       if (pendingRef.current || userId === null) return false;
       const token = readToken();
       if (token === null) {
@@ -117,7 +123,8 @@ export function useAdminUser(
       report(null);
       try {
         const { result, now } = await call(token, userId);
-        // Show what the answer says at once (no "End session…" left on an ended session); the reload below fills in the rest.
+        // Show what the answer says at once (no "End session…" left on an ended session); the
+        // reload below fills in the rest.
         setDetail((d) => (d === null || d.user.id !== userId ? d : { ...d, session: now.session ?? d.session, user: { ...d.user, credits: now.user.credits } }));
         report(result);
         changedRef.current?.();

@@ -258,7 +258,7 @@ async function main(): Promise<void> {
     await admin.connect();
     const { rows } = await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
     const { rows: settings } = await admin.query<{ name: string; setting: string }>(
-      `SELECT name, setting FROM pg_settings WHERE name IN ('jit', 'shared_buffers', 'synchronous_commit', 'fsync', 'max_connections', 'work_mem')`,
+      `SELECT name, setting FROM pg_settings WHERE name IN ('jit', 'shared_buffers', 'synchronous_commit', 'fsync', 'max_connections', 'work_mem', 'max_wal_size', 'wal_init_zero')`,
     );
     await admin.end();
     const results: Record<string, unknown[]> = {};

@@ -65,7 +65,14 @@ function rows(report: BenchReport): Row[] {
     const lanes = typeof tp.concurrency === 'number' ? tp.concurrency : 1;
     for (const [n, r] of Object.entries(tp.results as Record<string, { settle: number[]; settle1?: number[]; tick: number[]; naive: number[]; floor?: number[] }>)) {
       const label = `N = ${Number(n).toLocaleString('en-US')}`;
-      out.push({ section: 'Tick throughput', figure: `${label}: set-based settle (${lanes} batch${lanes === 1 ? '' : 'es'} at once, as the tick runs it)`, value: summarize(r.settle), unit: 'charges/s', target: { op: '>=', value: 40_000, label: '≥ 40,000/s' } });
+      // Runs of small N settle several sets of N (throughput.ts chargesPerRun); each window's rate is kept.
+      const windows = (tp.windows as Record<string, { settle: number[] }> | undefined)?.[n]?.settle ?? [];
+      const perRun = windows.length > r.settle.length ? Math.round(windows.length / r.settle.length) : 1;
+      const each = perRun > 1 ? `, each run ${perRun} settles of ${Number(n).toLocaleString('en-US')}` : '';
+      out.push({ section: 'Tick throughput', figure: `${label}: set-based settle (${lanes} batch${lanes === 1 ? '' : 'es'} at once, as the tick runs it${each})`, value: summarize(r.settle), unit: 'charges/s', target: { op: '>=', value: 40_000, label: '≥ 40,000/s' } });
+      if (perRun > 1) {
+        out.push({ section: 'Tick throughput', figure: `${label}: the same, each settle of ${Number(n).toLocaleString('en-US')} on its own (${windows.length} windows)`, value: summarize(windows), unit: 'charges/s' });
+      }
       if (r.settle1 !== undefined && r.settle1.length > 0) {
         out.push({ section: 'Tick throughput', figure: `${label}: set-based settle, one batch at a time`, value: summarize(r.settle1), unit: 'charges/s' });
       }

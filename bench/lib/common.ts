@@ -1,6 +1,7 @@
 // Shared helpers for the benchmark: statistics, progress lines, the result line a scenario
 // prints on stdout, process memory, and a few SQL snippets. Nothing here touches the product.
 import fs from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 export const resultPrefix = 'BENCH_RESULT ';
 
@@ -141,3 +142,28 @@ export function stealMeter(): () => number {
     return Math.round((1000 * (end.steal - start.steal)) / (end.total - start.total)) / 10;
   };
 }
+
+/** Garbage-collection pauses on this thread (where the local stack answers the API) from now on. */
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** Pauses of 10 ms or more: each one holds every request then in flight. */
+  over10ms: number;
+}
+
+/** Starts counting this thread's GC pauses; the returned function stops and reports them. */
+export function gcMeter(): () => GcPauses {
+  const pauses: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push(entry.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    for (const entry of observer.takeRecords()) pauses.push(entry.duration);
+    observer.disconnect();
+    const round = (v: number): number => Math.round(v * 10) / 10;
+    return { count: pauses.length, totalMs: round(pauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...pauses)), over10ms: pauses.filter((d) => d >= 10).length };
+  };
+}
+

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { stealMeter } from './common';
+import { gcMeter, stealMeter, type GcPauses } from './common';
 
 export interface LoadSpec {
   url: string;
@@ -38,6 +38,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** CPU time the hypervisor gave to other guests during the run, % (bench/lib/common.ts). */
   stealPct?: number;
+  /** GC pauses on the stack's event loop (the thread that answers the API) during the run. */
+  gc?: GcPauses;
 }
 
 export interface LoadRunner {
@@ -53,11 +55,13 @@ export function startLoadRunner(): LoadRunner {
       new Promise((resolve, reject) => {
         const id = ++seq;
         const steal = stealMeter();
+        const gc = gcMeter();
         const onMessage = (m: { type: string; id: number; result?: LoadResult; error?: string }): void => {
           if (m.type !== 'done' || m.id !== id) return;
           child.off('message', onMessage);
+          const pauses = gc();
           if (m.error !== undefined) reject(new Error(m.error));
-          else resolve({ ...(m.result as LoadResult), stealPct: steal() });
+          else resolve({ ...(m.result as LoadResult), stealPct: steal(), gc: pauses });
         };
         child.on('message', onMessage);
         child.send({ type: 'run', id, spec });

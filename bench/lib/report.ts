@@ -147,6 +147,8 @@ function rows(report: BenchReport): Row[] {
     out.push({ section: s, figure: 'start/stop cycle: unexpected statuses', value: g('startstop', (r) => r.errors + r.timeouts + Object.entries(r.statusCodes as Record<string, number>).filter(([c]) => !['200', '201', '409', '404'].includes(c)).reduce((x, [, n]) => x + n, 0)), unit: '', target: { op: '=', value: 0, label: '0' } });
     out.push({ section: s, figure: 'status at 1,000 req/s while logins run: achieved rate', value: g('status+login', (r) => r.rps), unit: 'req/s' });
     out.push({ section: s, figure: 'status at 1,000 req/s while logins run: p99', value: g('status+login', (r) => r.p99), unit: 'ms', target: { op: '<=', value: 20, label: '≤ 20 ms (not blocked)' } });
+    out.push({ section: s, figure: 'status at 1,000 req/s: longest GC pause on the event loop that answers', value: g('status@1000', (r) => r.gc?.maxMs ?? Number.NaN), unit: 'ms' });
+    out.push({ section: s, figure: 'status at 1,000 req/s: time in GC pauses on that event loop', value: g('status@1000', (r) => (r.gc === undefined ? Number.NaN : (100 * r.gc.totalMs) / (1000 * r.requests / Math.max(1, r.rps)))), unit: '%' });
     out.push({ section: s, figure: 'CPU stolen by the hypervisor during the status runs (status@1000, status+login)', value: pick([...(a['status@1000'] ?? []), ...(a['status+login'] ?? [])], (r) => r.stealPct ?? Number.NaN), unit: '%' });
     out.push({ section: s, figure: 'logins (bcrypt, 12 rounds; 4 connections)', value: g('login', (r) => r.rps), unit: 'logins/s' });
     out.push({ section: s, figure: 'login p50', value: g('login', (r) => r.p50), unit: 'ms' });

@@ -43,7 +43,7 @@ const results: Record<string, LoadResult[]> = {};
 const record = (name: string, r: LoadResult): void => {
   (results[name] ??= []).push(r);
   const codes = Object.entries(r.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ');
-  progress(scope, `${name.padEnd(14)} ${Math.round(r.rps).toLocaleString('en-US')} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  [${codes}]${r.errors + r.timeouts > 0 ? ` errors ${r.errors} timeouts ${r.timeouts}` : ''}  CPU steal ${r.stealPct}%`);
+  progress(scope, `${name.padEnd(14)} ${Math.round(r.rps).toLocaleString('en-US')} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  [${codes}]${r.errors + r.timeouts > 0 ? ` errors ${r.errors} timeouts ${r.timeouts}` : ''}  CPU steal ${r.stealPct}%${r.gc === undefined ? '' : `  GC ${r.gc.count} pauses, ${r.gc.totalMs} ms, max ${r.gc.maxMs} ms`}`);
 };
 
 // Steady state before measuring: the bulk-seeded tables vacuumed and analyzed (autovacuum would

@@ -72,24 +72,11 @@ export async function startEmbeddedPostgres(opts: {
     // max_wal_size=4GB: the tick writes ~16 MB of WAL a second at 100,000 sessions, so at 1 GB
     // checkpoints came from WAL volume within a minute or so rather than every 5 minutes, and
     // after each one the next write of every page logs the whole page again.
-    // wal_init_zero=off: a new 16 MB WAL file is created with its last byte written instead of
-    // being filled with zeros first. The commit that crosses into it zero-filled and fsynced
-    // it while holding the WAL write lock, so every writer waited: commits of 1–2 ms took
-    // 11–34 ms a few times a minute under the tick, and a settle of 1,000 sessions (~25 ms) that
-    // met one ran at a fifth of its rate (docs/BENCHMARKS.md). Durability is unchanged: a
-    // commit still returns only after its WAL is fsynced. What changes is that running out of
-    // disk space shows up while writing WAL rather than when the file is created; on ext4 and
-    // xfs the file's blocks are allocated on first write.
-    postgresFlags: [
-      'listen_addresses=127.0.0.1',
-      'max_connections=300',
-      'jit=off',
-      'random_page_cost=1.1',
-      'fsync=on',
-      'shared_buffers=1GB',
-      'max_wal_size=4GB',
-      'wal_init_zero=off',
-    ].flatMap(
+    // wal_init_zero stays on (the default). Off, new WAL files skip their 16 MB of zeros, but
+    // a commit into one allocates blocks, so its fsync waits for an ext4 journal commit that
+    // first writes back other files' new data: in the one full bench run with it off, the tick
+    // stalled for 1–2 s in the first lateness run at each size (bench/findings.md, item 23).
+    postgresFlags: ['listen_addresses=127.0.0.1', 'max_connections=300', 'jit=off', 'random_page_cost=1.1', 'fsync=on', 'shared_buffers=1GB', 'max_wal_size=4GB'].flatMap(
       (setting) => ['-c', setting],
     ),
     onLog: (m) => log(String(m)),

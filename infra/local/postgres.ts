@@ -72,10 +72,10 @@ export async function startEmbeddedPostgres(opts: {
     // max_wal_size=4GB: the tick writes ~16 MB of WAL a second at 100,000 sessions, so at 1 GB
     // checkpoints came from WAL volume within a minute or so rather than every 5 minutes, and
     // after each one the next write of every page logs the whole page again.
-    // wal_init_zero stays on (the default). Off, new WAL files skip their 16 MB of zeros, but
-    // a commit into one allocates blocks, so its fsync waits for an ext4 journal commit that
-    // first writes back other files' new data: in the one full bench run with it off, the tick
-    // stalled for 1–2 s in the first lateness run at each size (bench/findings.md, item 23).
+    // wal_init_zero stays on (the default). Off, new WAL files skip their 16 MB of zeros, which
+    // helped only a fresh cluster's first minutes, and a commit into one then allocates blocks
+    // (on ext4 its fsync can wait for other files' data); the one full bench run with it off
+    // had 1–2 s tick stalls, and nothing showed it safe to drop (bench/findings.md, item 23).
     postgresFlags: ['listen_addresses=127.0.0.1', 'max_connections=300', 'jit=off', 'random_page_cost=1.1', 'fsync=on', 'shared_buffers=1GB', 'max_wal_size=4GB'].flatMap(
       (setting) => ['-c', setting],
     ),

@@ -148,8 +148,6 @@ export interface GcPauses {
   count: number;
   totalMs: number;
   maxMs: number;
-  /** Pauses of 10 ms or more: each one holds every request then in flight. */
-  over10ms: number;
 }
 
 /** Starts counting this thread's GC pauses; the returned function stops and reports them. */
@@ -163,7 +161,6 @@ export function gcMeter(): () => GcPauses {
     for (const entry of observer.takeRecords()) pauses.push(entry.duration);
     observer.disconnect();
     const round = (v: number): number => Math.round(v * 10) / 10;
-    return { count: pauses.length, totalMs: round(pauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...pauses)), over10ms: pauses.filter((d) => d >= 10).length };
+    return { count: pauses.length, totalMs: round(pauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...pauses)) };
   };
 }
-

@@ -191,6 +191,7 @@ await runTick(await seedDue(lanes * 10));
 
 type Method = 'settle' | 'settle1' | 'tick' | 'naive' | 'floor';
 const commitMs: number[] = [];
+const emptyRow = (): Record<Method, number[]> => ({ settle: [], settle1: [], tick: [], naive: [], floor: [] });
 const results: Record<string, Record<Method, number[]>> = {};
 /** Each window's own rate, where a run has several (N below chargesPerRun). */
 const windows: Record<string, Record<Method, number[]>> = {};
@@ -206,8 +207,8 @@ const chargesPerRun = 10_000;
 
 for (let run = 1; run <= p.runs; run++) {
   for (const n of p.sizes) {
-    const row = (results[String(n)] ??= { settle: [], settle1: [], tick: [], naive: [], floor: [] });
-    const windowRow = (windows[String(n)] ??= { settle: [], settle1: [], tick: [], naive: [], floor: [] });
+    const row = (results[String(n)] ??= emptyRow());
+    const windowRow = (windows[String(n)] ??= emptyRow());
     const windowCount = Math.max(1, Math.ceil(chargesPerRun / n));
     for (const method of ['settle', 'settle1', 'tick', 'naive', 'floor'] as Method[]) {
       // All windows' sessions seeded at once (one VACUUM ANALYZE), each window a separate N.
@@ -303,7 +304,6 @@ emitResult({
   periodMs,
   results,
   windows,
-  chargesPerRun,
   commitMs,
   sweep,
   plans: { tables: totals.rows[0], seqScans, jit, text: plans },

@@ -109,6 +109,9 @@ function rows(report: BenchReport): Row[] {
     out.push({ section: s, figure: 'charge lateness p50', value: pick(runs, (r) => r.lateness.p50), unit: 'ms' });
     out.push({ section: s, figure: 'charge lateness p99', value: pick(runs, (r) => r.lateness.p99), unit: 'ms', target: { op: '<=', value: target, label: `≤ ${target} ms` } });
     out.push({ section: s, figure: 'charge lateness max', value: pick(runs, (r) => r.lateness.max), unit: 'ms' });
+    if (runs.every((r) => r.trace !== undefined)) {
+      out.push({ section: s, figure: 'seconds the oldest unpaid boundary was over 1 s old (per-second trace)', value: pick(runs, (r) => r.trace.slowSeconds), unit: 's', note: `of ${runs[0]?.trace.seconds}` });
+    }
     out.push({ section: s, figure: 'boundaries owed in the window (billing rule)', value: pick(runs, (r) => r.expected), unit: '' });
     out.push({ section: s, figure: 'boundaries charged', value: pick(runs, (r) => r.charged), unit: '' });
     out.push({ section: s, figure: 'charges per second done', value: pick(runs, (r) => r.chargesPerS), unit: '/s', note: `${Math.round(n / 6).toLocaleString('en-US')}/s owed` });

@@ -11,6 +11,7 @@
 import { dist, emitResult, mb, params, progress, rssOfPid, sleep } from '../lib/common';
 import { dbNowMs, seedSessions, seedUsers } from '../lib/seed';
 import { startBenchStack } from '../lib/stack';
+import { describeSecond, startTrace, summarizeTrace } from '../lib/trace';
 import { startFleet } from '../lib/ws-fleet';
 
 interface Params {
@@ -78,18 +79,21 @@ const sample = (): void => {
 };
 sample();
 const sampler = setInterval(sample, 5000);
-const ticker = setInterval(async () => {
-  const { rows } = await stack.sql.query<{ n: number; late: number }>(
-    `SELECT count(*)::int AS n, COALESCE(max(extract(epoch FROM created_at - "timestamp") * 1000), 0)::int AS late
-     FROM credit_logs WHERE reason = 'session_charge' AND created_at > clock_timestamp() - interval '10 seconds' AND "timestamp" > to_timestamp($1 / 1000.0)`,
-    [winStart],
-  );
-  const r = rows[0];
-  const last = memory[memory.length - 1];
-  progress(scope, `last 10 s: ${Math.round((r?.n ?? 0) / 10).toLocaleString('en-US')} charges/s, max lateness ${r?.late ?? 0} ms, node RSS ${mb(last?.nodeRss ?? 0)} MB`);
+// Progress from the trace (a query over the ledger here would scan millions of rows mid-window).
+const tracer = startTrace(stack.sql, nextDueMs);
+const ticker = setInterval(() => {
+  const last = tracer.recent(10);
+  const charges = last.reduce((a, x) => a + x.charges, 0) / Math.max(1, last.length);
+  const backlog = Math.max(0, ...last.map((x) => x.backlogMs));
+  const rss = memory[memory.length - 1]?.nodeRss ?? 0;
+  progress(scope, `last 10 s: ${Math.round(charges).toLocaleString('en-US')} charges/s, oldest unpaid boundary up to ${backlog} ms old, node RSS ${mb(rss)} MB`);
 }, 20_000);
 await sleep(Math.max(0, winEnd + 3000 - Date.now()));
 clearInterval(ticker);
+const trace = await tracer.stop();
+const traced = summarizeTrace(trace);
+progress(scope, `trace: ${traced.slowSeconds} of ${traced.seconds} s with the oldest unpaid boundary over 1 s old; worst ${traced.worstBacklogMs} ms`);
+if (traced.slowSeconds > 0) for (const s of traced.aroundWorst) progress(scope, `  ${describeSecond(s)}`);
 sample();
 // A tick that fell behind is late, not lossy: let it catch up (bounded) before judging what is
 // missing, so late charges count in the lateness and only lost ones count as missing.
@@ -196,6 +200,9 @@ const result = {
     byKind: discrepancies.reduce<Record<string, number>>((acc, d) => ({ ...acc, [d.kind]: (acc[d.kind] ?? 0) + 1 }), {}),
     sample: discrepancies.slice(0, 5),
   },
+  // The per-second trace of the window (bench/lib/trace.ts): a summary with the seconds around
+  // the worst one in full, and every second as [t, backlogMs, charges, CPU busy %, steal %].
+  trace: { ...traced, series: trace.map((x) => [x.t, x.backlogMs, x.charges, x.cpu.busy, x.cpu.steal]) },
   memory: {
     nodeRssEnd: last?.nodeRss ?? 0,
     nodeRssMax: peak('nodeRss'),

@@ -8,10 +8,12 @@
 //   naive   — one transaction per session the way a per-session setInterval server charges
 //             (SELECT … FOR UPDATE, compute in JS, UPDATE users, UPDATE sessions, INSERT
 //             credit_logs, COMMIT), 10 at a time on a pool of 10.
-// Each run seeds fresh sessions for each method. A settle of 1,000 sessions takes ~25 ms, short
-// enough for one scheduler hiccup on a shared 2-core VM to halve its rate, so each run settles
-// at least 10,000 charges: N = 1,000 is measured as 10 settles of 1,000 fresh due sessions, and
-// the run's rate is all their charges over all their time (each window's rate is kept too).
+// Each run seeds fresh sessions for each method. A settle of 1,000 sessions takes ~25 ms and one
+// of 10,000 ~250 ms, short enough for one scheduler hiccup or checkpoint on a shared 2-core VM to
+// halve its rate (one run's three N = 10,000 windows measured 74k, 39k and 36k/s), so each run
+// charges at least 30,000 per method: N = 1,000 is 30 settles of 1,000 fresh due sessions,
+// N = 10,000 three of 10,000, and the run's rate is all their charges over all their time (each
+// window's rate is kept too, and whether a checkpoint ran during the method's windows).
 // Afterwards the invariant is audited and the settle's query plans are checked on the (now
 // large) tables.
 import pg from 'pg';
@@ -202,8 +204,15 @@ const windowSpread = (rates: number[]): string => {
 };
 const sweep: Record<string, number[]> = {};
 
-/** Charges at least this many per run and method: small N is settled in several windows. */
-const chargesPerRun = 10_000;
+/** Charges at least this many per run and method: smaller N is settled in several windows. */
+const chargesPerRun = 30_000;
+/** Checkpoints requested or timed so far, and buffers they wrote (pg_stat_checkpointer, PG 17+). */
+async function checkpoints(): Promise<{ count: number; buffers: number }> {
+  const { rows } = await stack.sql.query<{ count: number; buffers: number }>(
+    'SELECT (num_timed + num_requested)::int AS count, buffers_written::int AS buffers FROM pg_stat_checkpointer',
+  );
+  return rows[0] ?? { count: 0, buffers: 0 };
+}
 
 for (let run = 1; run <= p.runs; run++) {
   for (const n of p.sizes) {
@@ -213,6 +222,7 @@ for (let run = 1; run <= p.runs; run++) {
     for (const method of ['settle', 'settle1', 'tick', 'naive', 'floor'] as Method[]) {
       // All windows' sessions seeded at once (one VACUUM ANALYZE), each window a separate N.
       const all = await seedDue(n * windowCount);
+      const ckptBefore = await checkpoints();
       let totalMs = 0;
       for (let w = 0; w < windowCount; w++) {
         const ids = all.slice(w * n, (w + 1) * n);
@@ -222,12 +232,14 @@ for (let run = 1; run <= p.runs; run++) {
         totalMs += ms;
         windowRow[method].push((n / ms) * 1000);
       }
+      const ckptAfter = await checkpoints();
       const charged = await chargedSince(all);
       if (charged !== all.length) throw new Error(`${method} at N=${n} charged ${charged}, expected ${all.length}`);
       const perS = (all.length / totalMs) * 1000;
       row[method].push(perS);
       const spread = windowCount > 1 ? ` over ${windowCount} settles of ${n.toLocaleString('en-US')}, ${windowSpread(windowRow[method].slice(-windowCount))}` : '';
-      progress(scope, `run ${run}/${p.runs} N=${n} ${method.padEnd(7)} ${Math.round(perS).toLocaleString('en-US')} charges/s (${Math.round(totalMs)} ms${spread})`);
+      const ckpt = ckptAfter.buffers > ckptBefore.buffers || ckptAfter.count > ckptBefore.count ? `; checkpointer wrote ${(ckptAfter.buffers - ckptBefore.buffers).toLocaleString('en-US')} buffers meanwhile` : '';
+      progress(scope, `run ${run}/${p.runs} N=${n} ${method.padEnd(7)} ${Math.round(perS).toLocaleString('en-US')} charges/s (${Math.round(totalMs)} ms${spread}${ckpt})`);
     }
   }
   commitMs.push(await commitLatencyMs());

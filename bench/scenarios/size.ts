@@ -47,7 +47,9 @@ const outDir = path.join(root, 'web', 'out');
 let built = false;
 if (!fs.existsSync(path.join(outDir, 'dashboard.html'))) {
   progress(scope, 'web/out is missing: building the site (next build web)');
-  execFileSync('npx', ['next', 'build', 'web'], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // A production build whatever this process runs under (main.ts starts scenarios with
+  // NODE_ENV=development, under which `next build` fails to prerender): what a deploy ships.
+  execFileSync('npx', ['next', 'build', 'web'], { cwd: root, env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
   built = true;
 }
 // `gzip` is the first-load total: every `<script src>` a current browser fetches. Next.js also

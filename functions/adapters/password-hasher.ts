@@ -1,9 +1,13 @@
 // bcrypt (bcryptjs) off the event loop. A hash or compare at 12 rounds is ~300 ms of CPU: in
 // Lambda each invocation has its container to itself, so it runs inline; in one long-lived
 // process (the local stack) it runs on worker threads, so logins never stall other requests.
-// On Linux each worker thread also lowers its own scheduling priority (nice 10): on a machine
-// with few cores a stream of logins then takes CPU time the requests beside it leave over
-// (a login waits a little longer) instead of an equal share of it (every request waits).
+// On Linux each worker thread also gives way to everything else on the machine: it asks for
+// SCHED_IDLE (through util-linux's `chrt`, as Node has no sched_setscheduler), under which a
+// thread runs only on a core nothing else wants and any thread that wakes takes the core from
+// it at once. Under nice 10 (the fallback where chrt is missing or refused) a request thread
+// that woke on the hashing core could still wait out the hasher's time slice: status p99 at
+// 1,000 requests/s went from ~8 ms to 21–33 ms while logins ran (docs/BENCHMARKS.md). A login
+// then waits for idle CPU; on a machine busy for seconds at a time it waits that long.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
@@ -17,9 +21,16 @@ const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const bcrypt = require(workerData.bcryptPath);
 try {
-  // /proc/thread-self -> "<pid>/task/<tid>"; setpriority on a thread id renices that thread only.
+  // /proc/thread-self -> "<pid>/task/<tid>"; a scheduling call on a thread id applies to that
+  // thread only.
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, workerData.nice);
+  if (Number.isInteger(tid) && tid > 0) {
+    try {
+      require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
+    } catch {
+      require('node:os').setPriority(tid, workerData.nice);
+    }
+  }
 } catch {
   // Not Linux, or not allowed: the worker runs at the process's priority.
 }

@@ -8,7 +8,7 @@
 // docs/BENCHMARKS.md.
 //
 //   npm run bench                  the full run (about 35 minutes on 2 cores)
-//   npm run bench -- --quick       a subset in about 7 minutes (docs/ untouched)
+//   npm run bench -- --quick       a subset in about 10 minutes (docs/ untouched)
 //   npm run bench -- --only=api,push   some scenarios only (the report then has only those)
 //   npm run bench -- --render=bench/results/FILE.json   rewrite docs/ from a finished run
 import { execFileSync, spawn } from 'node:child_process';

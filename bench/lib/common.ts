@@ -119,11 +119,11 @@ export function slope(points: ReadonlyArray<[number, number]>): number {
 }
 
 /** The machine's CPU time so far (/proc/stat, clock ticks), or null where there is none. */
-export function cpuTicks(): { idle: number; steal: number; total: number } | null {
+export function cpuTicks(): { idle: number; iowait: number; steal: number; total: number } | null {
   try {
     const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal …: idle time is idle + iowait.
-    return { idle: (f[3] ?? 0) + (f[4] ?? 0), steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+    return { idle: (f[3] ?? 0) + (f[4] ?? 0), iowait: f[4] ?? 0, steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
   } catch {
     return null;
   }

@@ -34,17 +34,18 @@ export interface Tracer {
 
 const clockTicksPerS = 100;
 
-/** CPU time (clock ticks) of the processes whose command name matches, from /proc/<pid>/stat. */
-function cpuOf(match: (comm: string) => boolean): number {
-  let ticks = 0;
+/** CPU time (clock ticks) of PostgreSQL's and redis-server's processes, in one pass over /proc. */
+function serverCpu(): { postgres: number; redis: number } {
+  const ticks = { postgres: 0, redis: 0 };
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!match(comm)) continue;
+      const key = comm === 'postgres' ? 'postgres' : comm.startsWith('redis-server') ? 'redis' : null;
+      if (key === null) continue;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime
+      ticks[key] += Number(f[11]) + Number(f[12]); // utime, stime
     } catch {
       // gone meanwhile
     }
@@ -57,21 +58,9 @@ interface Counters {
   ledgerRows: number;
   ckptBuffers: number;
   walBytes: number;
-  machine: { idle: number; steal: number; total: number; iowait: number } | null;
+  machine: ReturnType<typeof cpuTicks>;
   stackUs: number;
-  postgres: number;
-  redis: number;
-}
-
-function machineTicks(): Counters['machine'] {
-  const t = cpuTicks();
-  if (t === null) return null;
-  try {
-    const iowait = Number(fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)[5]);
-    return { ...t, iowait };
-  } catch {
-    return { ...t, iowait: 0 };
-  }
+  servers: { postgres: number; redis: number };
 }
 
 /**
@@ -99,10 +88,9 @@ export function startTrace(sql: pg.Pool, oldestDueMs: () => Promise<number | nul
       ledgerRows: Number(r?.ledger ?? 0),
       ckptBuffers: Number(r?.ckpt ?? 0),
       walBytes: Number(r?.wal ?? 0),
-      machine: machineTicks(),
+      machine: cpuTicks(),
       stackUs: own.user + own.system,
-      postgres: cpuOf((c) => c === 'postgres'),
-      redis: cpuOf((c) => c.startsWith('redis-server')),
+      servers: serverCpu(),
     };
   };
 
@@ -125,7 +113,9 @@ export function startTrace(sql: pg.Pool, oldestDueMs: () => Promise<number | nul
       const pct = (d: number): number => Math.round(d / dtS / (clockTicksPerS / 100));
       const m0 = prev.machine;
       const m1 = now.machine;
-      const share = (a: number, b: number): number => (m0 === null || m1 === null || m1.total === m0.total ? 0 : Math.round((100 * (b - a)) / (m1.total - m0.total)));
+      // Shares of the machine's CPU time over the second, % (all 0 where /proc/stat is missing).
+      const share = (k: 'idle' | 'iowait' | 'steal'): number => (m0 === null || m1 === null || m1.total === m0.total ? 0 : Math.round((100 * (m1[k] - m0[k])) / (m1.total - m0.total)));
+      const known = m0 !== null && m1 !== null;
       seconds.push({
         t: Math.round((now.atMs - startedMs) / 1000),
         backlogMs: due === null ? 0 : Math.max(0, now.atMs - due),
@@ -135,12 +125,12 @@ export function startTrace(sql: pg.Pool, oldestDueMs: () => Promise<number | nul
         ckptBuffers: now.ckptBuffers - prev.ckptBuffers,
         walMB: Math.round((now.walBytes - prev.walBytes) / 2 ** 20),
         cpu: {
-          busy: m0 === null || m1 === null ? 0 : 100 - share(m0.idle, m1.idle) - share(m0.steal, m1.steal),
-          iowait: m0 === null || m1 === null ? 0 : share(m0.iowait, m1.iowait),
-          steal: m0 === null || m1 === null ? 0 : share(m0.steal, m1.steal),
+          busy: known ? 100 - share('idle') - share('steal') : 0,
+          iowait: share('iowait'),
+          steal: share('steal'),
           stack: Math.round((now.stackUs - prev.stackUs) / 1e4 / dtS),
-          postgres: pct(now.postgres - prev.postgres),
-          redis: pct(now.redis - prev.redis),
+          postgres: pct(now.servers.postgres - prev.servers.postgres),
+          redis: pct(now.servers.redis - prev.servers.redis),
         },
       });
     }
